@@ -1,0 +1,1 @@
+"""Benchmarks: scripts that print a table; run by hand, results in docs/benchmarks.md."""
