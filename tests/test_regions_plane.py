@@ -247,3 +247,25 @@ def test_bad_input(kwargs, err):
     args.update(kwargs)
     with pytest.raises(err):
         on_plane(net, args.pop("origin"), args.pop("u"), args.pop("v"), **args)
+
+
+@pytest.mark.parametrize("act", ["relu", "hardtanh", "leaky_relu"])
+@pytest.mark.parametrize("whole", [False, True])
+def test_compiled_and_numpy_kernels_agree(monkeypatch, act, whole):
+    from reluscope.regions import _kernels
+
+    if not _kernels.HAVE_NUMBA:
+        pytest.skip("numba is not installed: only the NumPy path exists")
+    net = Network.random([2, 12, 12, 12, 2], seed=5, activation=act)
+    bounds = None if whole else (-2, 2, -2, 2)
+    fast = on_plane(net, ORIGIN, E1, E2, bounds=bounds)
+    monkeypatch.setenv("RELUSCOPE_NO_NUMBA", "1")
+    assert not _kernels.use_numba()
+    slow = on_plane(net, ORIGIN, E1, E2, bounds=bounds)
+    assert fast.n_activation_regions == slow.n_activation_regions
+    key = lambda r: sorted(map(bytes, r.packed))  # noqa: E731
+    assert key(fast) == key(slow)
+    order_f = np.lexsort(fast.packed.T)
+    order_s = np.lexsort(slow.packed.T)
+    np.testing.assert_allclose(fast.slope[order_f], slow.slope[order_s], atol=1e-10)
+    np.testing.assert_allclose(fast.areas[order_f], slow.areas[order_s], rtol=1e-9, atol=1e-14)

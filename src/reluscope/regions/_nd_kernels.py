@@ -28,7 +28,7 @@ import math
 import numpy as np
 from numba import njit
 
-__all__ = ["lp_max", "householder_basis", "OPTIMAL", "UNBOUNDED", "FAILED"]
+__all__ = ["lp_max", "householder_basis", "analyse_regions", "OPTIMAL", "UNBOUNDED", "FAILED"]
 
 OPTIMAL = 0
 UNBOUNDED = 1
@@ -36,14 +36,16 @@ FAILED = 2
 
 PIVOT_EPS = 1e-10  # a row blocks a direction p only if A_i p > PIVOT_EPS * |p|
 DUAL_EPS = 1e-11  # a multiplier below -DUAL_EPS * (1 + |c|) makes its row leave
+PARALLEL2 = 1e-24  # unit rows whose difference orthogonal to each other is below 1e-12 are parallel
 
 
 @njit(cache=True)
-def _inverse(B: np.ndarray) -> tuple[np.ndarray, bool]:
-    """Gauss-Jordan inverse with partial pivoting of a small square matrix."""
-    d = B.shape[0]
-    M = B.copy()
-    inv = np.eye(d)
+def _inverse(B: np.ndarray, d: int, M: np.ndarray, inv: np.ndarray) -> bool:
+    """Gauss-Jordan inverse of ``B[:d, :d]`` into ``inv[:d, :d]`` (``M`` is scratch)."""
+    for i in range(d):
+        for j in range(d):
+            M[i, j] = B[i, j]
+            inv[i, j] = 1.0 if i == j else 0.0
     for col in range(d):
         piv = col
         best = abs(M[col, col])
@@ -52,7 +54,7 @@ def _inverse(B: np.ndarray) -> tuple[np.ndarray, bool]:
                 best = abs(M[r, col])
                 piv = r
         if best < 1e-14:
-            return inv, False
+            return False
         if piv != col:
             for k in range(d):
                 M[col, k], M[piv, k] = M[piv, k], M[col, k]
@@ -68,103 +70,127 @@ def _inverse(B: np.ndarray) -> tuple[np.ndarray, bool]:
                     for k in range(d):
                         M[r, k] -= g * M[col, k]
                         inv[r, k] -= g * inv[col, k]
-    return inv, True
+    return True
+
+
+@njit(cache=True)
+def _ratio(A: np.ndarray, m: int, d: int, p: np.ndarray, slack: np.ndarray, Ap: np.ndarray,
+           eps: float) -> tuple[int, float]:
+    """Ratio test along ``p``: the first row to block (smallest index on ties) and the step."""
+    enter = -1
+    t_best = np.inf
+    for i in range(m):
+        s = 0.0
+        for j in range(d):
+            s += A[i, j] * p[j]
+        Ap[i] = s
+        if s > eps:
+            t = max(slack[i], 0.0) / s
+            if t < t_best:
+                t_best = t
+                enter = i
+    return enter, t_best
 
 
 @njit(cache=True)
 def lp_max(
-    A: np.ndarray, b: np.ndarray, c: np.ndarray, y: np.ndarray, max_iter: int
-) -> tuple[int, np.ndarray]:
-    """Maximise ``c·y`` subject to ``A y <= b`` from the feasible point ``y``.
+    A: np.ndarray,
+    b: np.ndarray,
+    c: np.ndarray,
+    y: np.ndarray,
+    m: int,
+    d: int,
+    active: np.ndarray,
+    W: np.ndarray,
+    V: np.ndarray,
+    max_iter: int,
+) -> int:
+    """Maximise ``c·y`` subject to ``A y <= b`` from the feasible point ``y``, in place.
 
     Parameters
     ----------
-    A : ndarray of shape (m, d), rows of norm about 1
-    b : ndarray of shape (m,)
-    c : ndarray of shape (d,)
-    y : ndarray of shape (d,)
-        A feasible point (``A y <= b`` up to rounding); not modified.
-    max_iter : int
-        Cap on simplex pivots; hitting it returns ``FAILED``.
+    A, b, c : the LP, using ``A[:m, :d]``, ``b[:m]``, ``c[:d]`` (rows of norm about 1)
+    y : float array, ``y[:d]`` a feasible point on entry, the optimal vertex on exit
+    m, d : numbers of rows and variables
+    active : int array (>= d) receiving the rows defining the vertex (``-1``: an
+        artificial row fixing a line of the feasible set)
+    W : float work array of shape (4, >= d, >= d); V : float work array (5, >= max(m, d))
+    max_iter : cap on simplex pivots; hitting it returns ``FAILED``
 
     Returns
     -------
-    status : int
-        ``OPTIMAL``, ``UNBOUNDED`` or ``FAILED``.
-    y : ndarray of shape (d,)
-        The optimal vertex (``OPTIMAL``), the last point otherwise.
+    int : ``OPTIMAL``, ``UNBOUNDED`` or ``FAILED``
     """
-    m, d = A.shape
-    y = y.copy()
+    B, Q, inv, M = W[0], W[1], W[2], W[3]
+    p, q, lam, Ap, slack = V[0], V[1], V[2], V[3], V[4]
     cnorm = 0.0
     for j in range(d):
         cnorm += c[j] * c[j]
     cnorm = math.sqrt(cnorm)
-    active = np.full(d, -1, dtype=np.int64)  # row index; -1 marks an artificial row
-    B = np.zeros((d, d))
-    Q = np.zeros((d, d))  # orthonormal basis of the active rows (phase 0)
-    Ap = np.zeros(m)
-    slack = b - A @ y
+    for i in range(m):
+        s = b[i]
+        for j in range(d):
+            s -= A[i, j] * y[j]
+        slack[i] = s
     # ---------------------------------------------------------------- phase 0
     k = 0
     while k < d:
-        p = c.copy()
+        for j in range(d):
+            p[j] = c[j]
         for i in range(k):
             s = 0.0
             for j in range(d):
                 s += Q[i, j] * p[j]
             for j in range(d):
                 p[j] -= s * Q[i, j]
-        pn = math.sqrt(np.sum(p * p))
+        pn = 0.0
+        for j in range(d):
+            pn += p[j] * p[j]
+        pn = math.sqrt(pn)
         neutral = pn <= 1e-12 * (1.0 + cnorm)
         if neutral:
             # c lies in the span of the active rows: any null direction keeps c·y
             best = -1.0
             for e in range(d):
-                q = np.zeros(d)
-                q[e] = 1.0
+                for j in range(d):
+                    q[j] = 1.0 if j == e else 0.0
                 for i in range(k):
                     s = Q[i, e]
                     for j in range(d):
                         q[j] -= s * Q[i, j]
-                qn = math.sqrt(np.sum(q * q))
+                qn = 0.0
+                for j in range(d):
+                    qn += q[j] * q[j]
                 if qn > best:
                     best = qn
-                    p = q
-            pn = best
+                    for j in range(d):
+                        p[j] = q[j]
+            pn = math.sqrt(best)
         for j in range(d):
             p[j] /= pn
-        enter = -1
-        t_best = 0.0
-        for sign_try in range(2 if neutral else 1):
-            if sign_try == 1:
-                for j in range(d):
-                    p[j] = -p[j]
-            Ap = A @ p
-            enter = -1
-            t_best = np.inf
-            for i in range(m):
-                if Ap[i] > PIVOT_EPS:
-                    t = max(slack[i], 0.0) / Ap[i]
-                    if t < t_best:
-                        t_best = t
-                        enter = i
-            if enter >= 0:
-                break
+        enter, t_best = _ratio(A, m, d, p, slack, Ap, PIVOT_EPS)
+        if enter < 0 and neutral:
+            for j in range(d):
+                p[j] = -p[j]
+            enter, t_best = _ratio(A, m, d, p, slack, Ap, PIVOT_EPS)
         if enter < 0:
             if not neutral:
-                return UNBOUNDED, y
+                return UNBOUNDED
             # a line inside the feasible set: fix it with an artificial equality row
-            row = p.copy()
+            for j in range(d):
+                B[k, j] = p[j]
         else:
             for j in range(d):
                 y[j] += t_best * p[j]
-            slack = b - A @ y
-            row = A[enter].copy()
-        B[k] = row
+            for i in range(m):
+                slack[i] -= t_best * Ap[i]
+            slack[enter] = 0.0
+            for j in range(d):
+                B[k, j] = A[enter, j]
         active[k] = enter
         # Gram-Schmidt (twice, for stability) to extend Q
-        q = row.copy()
+        for j in range(d):
+            q[j] = B[k, j]
         for _ in range(2):
             for i in range(k):
                 s = 0.0
@@ -172,69 +198,353 @@ def lp_max(
                     s += Q[i, j] * q[j]
                 for j in range(d):
                     q[j] -= s * Q[i, j]
-        qn = math.sqrt(np.sum(q * q))
+        qn = 0.0
+        for j in range(d):
+            qn += q[j] * q[j]
+        qn = math.sqrt(qn)
         if qn <= 1e-13:
-            return FAILED, y
+            return FAILED
         for j in range(d):
             Q[k, j] = q[j] / qn
         k += 1
     # ---------------------------------------------------------------- phase 1
+    lam_tol = DUAL_EPS * (1.0 + cnorm)
     for _ in range(max_iter):
-        inv, ok = _inverse(B)
-        if not ok:
-            return FAILED, y
-        lam = inv.T @ c
-        lam_tol = DUAL_EPS * (1.0 + cnorm)
+        if not _inverse(B, d, M, inv):
+            return FAILED
         leave = -1
-        for pos in range(d):
-            if active[pos] >= 0 and lam[pos] < -lam_tol:
-                if leave < 0 or active[pos] < active[leave]:
-                    leave = pos
+        for i in range(d):
+            s = 0.0
+            for j in range(d):
+                s += inv[j, i] * c[j]
+            lam[i] = s
+            if active[i] >= 0 and s < -lam_tol:
+                if leave < 0 or active[i] < active[leave]:
+                    leave = i
         if leave < 0:
-            return OPTIMAL, y
-        p = -inv[:, leave]
-        pn = math.sqrt(np.sum(p * p))
-        Ap = A @ p
-        enter = -1
-        t_best = np.inf
-        for i in range(m):
-            if Ap[i] > PIVOT_EPS * pn:
-                t = max(slack[i], 0.0) / Ap[i]
-                if t < t_best:
-                    t_best = t
-                    enter = i
+            return OPTIMAL
+        pn = 0.0
+        for j in range(d):
+            p[j] = -inv[j, leave]
+            pn += p[j] * p[j]
+        enter, t_best = _ratio(A, m, d, p, slack, Ap, PIVOT_EPS * math.sqrt(pn))
         if enter < 0:
-            return UNBOUNDED, y
+            return UNBOUNDED
         for j in range(d):
             y[j] += t_best * p[j]
-        slack = b - A @ y
-        B[leave] = A[enter]
+        for i in range(m):
+            slack[i] -= t_best * Ap[i]
+        slack[enter] = 0.0
+        for j in range(d):
+            B[leave, j] = A[enter, j]
         active[leave] = enter
-    return FAILED, y
+    return FAILED
 
 
 @njit(cache=True)
-def householder_basis(g: np.ndarray) -> np.ndarray:
-    """Orthonormal basis ``N`` of shape (n, n - 1) of the complement of a unit vector ``g``.
+def householder_basis(g: np.ndarray, n: int, N: np.ndarray) -> None:
+    """Orthonormal basis ``N[:n, :n-1]`` of the complement of the unit vector ``g[:n]``.
 
     The columns other than ``k`` of the Householder reflection that maps ``e_k`` to
     ``-sign(g_k) g`` (``k`` = largest ``|g_k|``, for stability).
     """
-    n = g.shape[0]
     k = 0
     for j in range(n):
         if abs(g[j]) > abs(g[k]):
             k = j
-    v = g.copy()
     sgn = 1.0 if g[k] >= 0 else -1.0
-    v[k] += sgn
-    vv = np.sum(v * v)
-    N = np.zeros((n, n - 1))
+    vv = 0.0
+    for j in range(n):
+        vj = g[j] + (sgn if j == k else 0.0)
+        vv += vj * vj
     col = 0
     for j in range(n):
         if j == k:
             continue
+        vj = g[j]
         for i in range(n):
-            N[i, col] = (1.0 if i == j else 0.0) - 2.0 * v[i] * v[j] / vv
+            vi = g[i] + (sgn if i == k else 0.0)
+            N[i, col] = (1.0 if i == j else 0.0) - 2.0 * vi * vj / vv
         col += 1
-    return N
+
+
+@njit(cache=True)
+def _outer_simplex(Gk: np.ndarray, hk: np.ndarray, act: np.ndarray, n: int, V: np.ndarray,
+                   W: np.ndarray) -> bool:
+    """Vertices ``V[:n+1, :n]`` of the simplex of the Chebyshev ball's ``n + 1`` touching rows.
+
+    At the Chebyshev optimum the touching normals positively span ``R^n`` (KKT), so
+    they bound a simplex that contains the region: an outer bound for free.
+    """
+    S, M, inv = W[0], W[1], W[2]
+    rhs = W[3, 0]
+    for j in range(n + 1):
+        q = 0
+        for a in range(n + 1):
+            if a != j:
+                for l in range(n):
+                    S[q, l] = Gk[act[a], l]
+                rhs[q] = hk[act[a]]
+                q += 1
+        if not _inverse(S, n, M, inv):
+            return False
+        for i in range(n):
+            s = 0.0
+            for l in range(n):
+                s += inv[i, l] * rhs[l]
+            V[j, i] = s
+    return True
+
+
+@njit(cache=True)
+def _facet_lp(Gk: np.ndarray, hk: np.ndarray, k: int, n: int, a: int, xc: np.ndarray, r_cap: float,
+              tol_abs: float, Af: np.ndarray, bf: np.ndarray, N: np.ndarray, xp: np.ndarray,
+              yf: np.ndarray, cf: np.ndarray, active: np.ndarray, W: np.ndarray, V: np.ndarray,
+              max_iter: int, x: np.ndarray) -> tuple[int, float]:
+    """Chebyshev centre ``x`` of row ``a``'s section of the region: (status, radius)."""
+    dist = hk[a]
+    for j in range(n):
+        dist -= Gk[a, j] * xc[j]
+    for j in range(n):
+        xp[j] = xc[j] + dist * Gk[a, j]
+    householder_basis(Gk[a], n, N)
+    q = 0
+    t0 = r_cap
+    for a2 in range(k):
+        if a2 == a:
+            continue
+        rhs = hk[a2]
+        for j in range(n):
+            rhs -= Gk[a2, j] * xp[j]
+        nrm = 0.0
+        for c2 in range(n - 1):
+            s = 0.0
+            for j in range(n):
+                s += Gk[a2, j] * N[j, c2]
+            Af[q, c2] = s
+            nrm += s * s
+        if nrm <= PARALLEL2:
+            if rhs < -tol_abs:  # a parallel row cuts the hyperplane off: not a facet
+                return OPTIMAL, -1.0
+            continue
+        nrm = math.sqrt(nrm)
+        for c2 in range(n - 1):
+            Af[q, c2] /= nrm
+        Af[q, n - 1] = 1.0
+        bf[q] = rhs / nrm
+        t0 = min(t0, rhs / nrm)
+        q += 1
+    for c2 in range(n - 1):
+        Af[q, c2] = 0.0
+    Af[q, n - 1] = 1.0
+    bf[q] = r_cap
+    for j in range(n):
+        yf[j] = 0.0
+        cf[j] = 0.0
+    cf[n - 1] = 1.0
+    yf[n - 1] = t0
+    st = lp_max(Af, bf, cf, yf, q + 1, n, active, W, V, max_iter)
+    for j in range(n):
+        s = xp[j]
+        for c2 in range(n - 1):
+            s += N[j, c2] * yf[c2]
+        x[j] = s
+    return st, yf[n - 1]
+
+
+@njit(cache=True)
+def analyse_regions(
+    G: np.ndarray,
+    h: np.ndarray,
+    valid: np.ndarray,
+    seeds: np.ndarray,
+    r_cap: float,
+    tol_abs: float,
+    max_iter: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Chebyshev centre, facets and a point inside each facet, for many polyhedra.
+
+    Region ``r`` is ``{x : G[r, i] x <= h[r, i] for valid[r, i]}`` with unit rows.
+    Rows that cannot touch the region are dropped by an outer bound (the simplex of
+    the Chebyshev ball's touching rows, else the bounding box: 2n LPs). A remaining
+    row is a facet when the foot of the perpendicular from the centre lies inside
+    the region with clearance, else when the Chebyshev radius of its section (one
+    LP in the hyperplane) exceeds ``tol_abs``. Coincident rows are one facet.
+
+    Returns
+    -------
+    centre : (R, n) Chebyshev centre (radius capped at ``r_cap``)
+    radius : (R,)
+    facet : (R, m) int8, 1 where row ``i`` is a facet (the first of coincident rows)
+    fpoint : (R, m, n) a point inside each facet, more than ``tol_abs`` from its boundary
+    tied : (R, m, m) bool, ``tied[r, i, j]``: row ``j`` is tight at facet ``i``'s point
+    status : (R,) int64, ``FAILED`` when an LP failed (the caller re-solves the region)
+    """
+    R, m, n = G.shape
+    centre = np.zeros((R, n))
+    radius = np.zeros(R)
+    facet = np.zeros((R, m), dtype=np.int8)
+    fpoint = np.zeros((R, m, n))
+    tied = np.zeros((R, m, m), dtype=np.bool_)
+    status = np.zeros(R, dtype=np.int64)
+    # work arrays, allocated once
+    idx = np.empty(m, dtype=np.int64)
+    Gk = np.zeros((m, n))
+    hk = np.zeros(m)
+    Ac = np.zeros((m + 1, n + 1))
+    bc = np.zeros(m + 1)
+    cc = np.zeros(n + 1)
+    cc[n] = 1.0
+    yc = np.zeros(n + 1)
+    Af = np.zeros((m + 1, n))
+    bf = np.zeros(m + 1)
+    cf = np.zeros(n)
+    yf = np.zeros(n)
+    cb = np.zeros(n)
+    yb = np.zeros(n)
+    N = np.zeros((n, max(n - 1, 1)))
+    xp = np.zeros(n)
+    xc = np.zeros(n)
+    pt = np.zeros(n)
+    x = np.zeros(n)
+    Vs = np.zeros((n + 1, n))
+    lo = np.empty(n)
+    hi = np.empty(n)
+    cand = np.zeros(m, dtype=np.bool_)
+    slack = np.empty(m)
+    act = np.zeros(n + 1, dtype=np.int64)
+    W = np.zeros((4, n + 1, n + 1))
+    V = np.zeros((5, m + n + 2))
+    for r in range(R):
+        k = 0
+        for i in range(m):
+            if valid[r, i]:
+                idx[k] = i
+                for j in range(n):
+                    Gk[k, j] = G[r, i, j]
+                hk[k] = h[r, i]
+                k += 1
+        # ---- Chebyshev centre: max t s.t. G x + t <= h, t <= r_cap
+        t0 = r_cap
+        for a in range(k):
+            s = hk[a]
+            for j in range(n):
+                Ac[a, j] = Gk[a, j]
+                s -= Gk[a, j] * seeds[r, j]
+            Ac[a, n] = 1.0
+            bc[a] = hk[a]
+            t0 = min(t0, s)
+        for j in range(n):
+            Ac[k, j] = 0.0
+            yc[j] = seeds[r, j]
+        Ac[k, n] = 1.0
+        bc[k] = r_cap
+        yc[n] = t0
+        st = lp_max(Ac, bc, cc, yc, k + 1, n + 1, act, W, V, max_iter)
+        if st != OPTIMAL:
+            status[r] = FAILED
+            continue
+        for j in range(n):
+            xc[j] = yc[j]
+            centre[r, j] = yc[j]
+        radius[r] = yc[n]
+        if yc[n] <= tol_abs:
+            continue
+        # ---- outer bound: the touching rows' simplex, else the bounding box
+        simplex = True
+        for a in range(n + 1):
+            if act[a] < 0 or act[a] >= k:
+                simplex = False
+        if simplex:
+            simplex = _outer_simplex(Gk, hk, act, n, Vs, W)
+        if simplex:
+            for a in range(k):
+                top = -np.inf
+                for v in range(n + 1):
+                    s = 0.0
+                    for j in range(n):
+                        s += Gk[a, j] * Vs[v, j]
+                    top = max(top, s)
+                cand[a] = top >= hk[a] - tol_abs
+        else:
+            for j in range(n):
+                for sgn in (1.0, -1.0):
+                    for l in range(n):
+                        cb[l] = 0.0
+                        yb[l] = xc[l]
+                    cb[j] = sgn
+                    st = lp_max(Gk, hk, cb, yb, k, n, act, W, V, max_iter)
+                    if st == FAILED:
+                        status[r] = FAILED
+                    if sgn > 0:
+                        hi[j] = np.inf if st == UNBOUNDED else yb[j]
+                    else:
+                        lo[j] = -np.inf if st == UNBOUNDED else yb[j]
+            if status[r] == FAILED:
+                continue
+            for a in range(k):
+                top = 0.0
+                for j in range(n):
+                    g = Gk[a, j]
+                    if g > 0.0:
+                        top += g * hi[j]
+                    elif g < 0.0:
+                        top += g * lo[j]
+                cand[a] = top >= hk[a] - tol_abs
+        # ---- facets
+        for a in range(k):
+            s = hk[a]
+            for j in range(n):
+                s -= Gk[a, j] * xc[j]
+            slack[a] = s
+        for a in range(k):
+            if not cand[a]:
+                continue
+            # the foot of the perpendicular from the centre, if inside with clearance;
+            # a parallel row with the same offset (coincident) before this one takes the facet
+            for j in range(n):
+                pt[j] = xc[j] + slack[a] * Gk[a, j]
+            clear = np.inf
+            for a2 in range(k):
+                if a2 == a:
+                    continue
+                s2 = hk[a2]
+                cosv = 0.0
+                for j in range(n):
+                    s2 -= Gk[a2, j] * pt[j]
+                    cosv += Gk[a2, j] * Gk[a, j]
+                sin2 = 0.0
+                for j in range(n):
+                    w = Gk[a2, j] - cosv * Gk[a, j]
+                    sin2 += w * w
+                if sin2 <= PARALLEL2:
+                    if s2 < -tol_abs or (a2 < a and cosv > 0 and abs(hk[a2] - hk[a]) <= tol_abs):
+                        clear = -1.0  # cut off by a parallel row, or a repeat of an earlier row
+                        break
+                    continue
+                clear = min(clear, s2 / math.sqrt(sin2))
+            if clear < 0:
+                continue
+            if clear > 1e3 * tol_abs:
+                fr = clear
+                for j in range(n):
+                    x[j] = pt[j]
+            else:
+                st, fr = _facet_lp(Gk, hk, k, n, a, xc, r_cap, tol_abs, Af, bf, N, xp, yf, cf, act, W, V,
+                                   max_iter, x)
+                if st != OPTIMAL:
+                    status[r] = FAILED
+                    break
+            if fr <= tol_abs:
+                continue
+            i = idx[a]
+            facet[r, i] = 1
+            for j in range(n):
+                fpoint[r, i, j] = x[j]
+            for a2 in range(k):
+                s2 = hk[a2]
+                for j in range(n):
+                    s2 -= Gk[a2, j] * x[j]
+                if abs(s2) <= tol_abs:
+                    tied[r, i, idx[a2]] = True
+    return centre, radius, facet, fpoint, tied, status

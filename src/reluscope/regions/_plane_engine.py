@@ -19,8 +19,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..network import Network
+from . import _kernels as _k
 from . import _polygons as poly
-from ._recurrence import Homog, apply_activation, pieces_at, preactivation, split_breakpoints
+from ._recurrence import (
+    Homog,
+    apply_activation,
+    preactivation,
+    split_breakpoints,
+)
 
 __all__ = ["Cells", "run_plane"]
 
@@ -31,7 +37,7 @@ class Cells:
 
     verts: np.ndarray  # (n_vertices, 2) chart coordinates
     offs: np.ndarray  # (n_cells + 1,)
-    P: np.ndarray  # (n_cells, 2, width) map of the current layer input
+    P: np.ndarray  # (n_cells, 2, width) pre-activation map of the next layer (output map at the end)
     q: np.ndarray  # (n_cells, width)
     tag: np.ndarray  # (n_cells,) initial polygon (chart) of each cell
     pieces: list[np.ndarray]  # per processed layer: (n_cells, width_l) int8
@@ -53,8 +59,11 @@ class Cells:
 
 
 def _refine_layer(cells: Cells, Zp: np.ndarray, Zq: np.ndarray, bps: np.ndarray, w: Homog,
-                  rtol: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Split ``cells`` by every unit of one layer; returns (verts, offs, ancestor index).
+                  rtol: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Split ``cells`` by every unit of one layer.
+
+    Returns (verts, offs, ancestor index, (pieces at each ancestor's centroid,
+    candidate list offsets, candidate units)).
 
     A cheap test first lists, per cell, the units whose line can meet it (distance
     from the centroid to the line ≤ the cell's radius). Then step ``r`` cuts every
@@ -64,27 +73,14 @@ def _refine_layer(cells: Cells, Zp: np.ndarray, Zq: np.ndarray, bps: np.ndarray,
     """
     n0 = cells.n
     m = Zq.shape[1]
-    len(bps)
     cen = poly.centroids(cells.verts, cells.offs)
     cell_of = poly.cell_index(cells.offs)
     radius = np.maximum.reduceat(np.hypot(*(cells.verts - cen[cell_of]).T), cells.offs[:-1])
-    z = np.einsum("nk,nkm->nm", cen, Zp) + Zq
-    w_c = w.at(cen)
-    cand_cell, cand_unit = [], []
-    for bi, beta in enumerate(bps):
-        gs = Zp[:, 0, :] - beta * w.lin[0]
-        gt = Zp[:, 1, :] - beta * w.lin[1]
-        dist = np.abs(z - beta * w_c[:, None])
-        reach = radius[:, None] * np.hypot(gs, gt) * (1 + 1e-9)
-        c, u = np.nonzero(dist < reach)
-        cand_cell.append(c)
-        cand_unit.append(u + bi * m)
-    cc = np.concatenate(cand_cell)
-    cu = np.concatenate(cand_unit)
-    order = np.lexsort((cu, cc))
-    cc, cu = cc[order], cu[order]
-    n_cand = np.bincount(cc, minlength=n0)
-    first = np.concatenate([[0], np.cumsum(n_cand)])
+    ref_piece, first, cu = _k.candidates(cen, radius, Zp, Zq, bps, w.lin, w.const, rtol)
+    n_cand = np.diff(first)
+    compiled = _k.refine(cells.verts, cells.offs, Zp, Zq, first, cu, bps, w.lin, w.const, rtol)
+    if compiled is not None:
+        return (*compiled, (ref_piece, first, cu))
     # working set (live cells) and retired cells
     verts, offs, anc = cells.verts, cells.offs, np.arange(n0)
     done_v, done_c, done_a = [], [], []
@@ -122,7 +118,8 @@ def _refine_layer(cells: Cells, Zp: np.ndarray, Zq: np.ndarray, bps: np.ndarray,
     done_c.append(np.diff(offs))
     done_a.append(anc)
     out_offs = np.concatenate([[0], np.cumsum(np.concatenate(done_c))])
-    return np.concatenate(done_v), out_offs.astype(np.int64), np.concatenate(done_a)
+    return (np.concatenate(done_v), out_offs.astype(np.int64), np.concatenate(done_a),
+            (ref_piece, first, cu))
 
 
 def _take_polys(verts: np.ndarray, offs: np.ndarray, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -135,25 +132,35 @@ def _take_polys(verts: np.ndarray, offs: np.ndarray, idx: np.ndarray) -> tuple[n
 
 def _process_layer(cells: Cells, net: Network, li: int, w: Homog, include_output: bool,
                    rtol: float) -> Cells:
+    """Split by layer ``li`` (whose pre-activation maps ``cells`` hold); map to layer ``li + 1``."""
     layer = net.layers[li]
     last = li == net.depth - 1
-    Zp, Zq = preactivation(cells.P, cells.q, layer, w)
+    Zp, Zq = cells.P, cells.q
     bps = split_breakpoints(layer.activation, split_linear=last and include_output)
     if last and not include_output:
         bps = np.zeros(0)
+    pieces = list(cells.pieces)
+    act = layer.activation
     if bps.size:
-        verts, offs, anc = _refine_layer(cells, Zp, Zq, bps, w, rtol)
+        verts, offs, anc, (ref, first, units) = _refine_layer(cells, Zp, Zq, bps, w, rtol)
+        pieces = [p[anc] for p in pieces]
+        piece = _k.child_pieces(poly.centroids(verts, offs), anc, Zp, Zq, ref, first, units, bps,
+                                w.lin, w.const)
     else:
         verts, offs, anc = cells.verts, cells.offs, np.arange(cells.n)
-    Zp, Zq = Zp[anc], Zq[anc]
-    pieces = [p[anc] for p in cells.pieces]
-    if bps.size:
-        piece = pieces_at(Zp, Zq, poly.centroids(verts, offs), w, bps)
-    else:
-        piece = np.zeros(Zq.shape, dtype=np.int8)
+        piece = ref = np.zeros(Zq.shape, dtype=np.int8)
+        first, units = np.zeros(cells.n + 1, dtype=np.int64), np.zeros(0, dtype=np.int64)
     if not last or include_output:
         pieces.append(piece)
-    P, q = apply_activation(Zp, Zq, layer.activation, piece, w)
+    if last:
+        P, q = apply_activation(Zp[anc], Zq[anc], act, piece, w)
+    else:
+        Rp, Rq = preactivation(*apply_activation(Zp, Zq, act, ref, w), net.layers[li + 1], w)
+        if act.is_linear:
+            P, q = Rp[anc], Rq[anc]
+        else:
+            P, q = _k.child_maps(anc, piece, ref, Zp, Zq, act.slopes, act.intercepts, Rp, Rq,
+                                 net.layers[li + 1].weight, w.lin, w.const, first, units)
     return Cells(verts, offs, P, q, cells.tag[anc], pieces)
 
 
@@ -169,8 +176,12 @@ def run_plane(
 ) -> list[Cells]:
     """Push ``cells`` through every layer; returns the final cells in batches.
 
+    ``cells.P, cells.q`` hold the input map; the returned batches hold output maps.
+
     ``progress(n)`` is called with the number of final cells of each batch.
     """
+    Zp, Zq = preactivation(cells.P, cells.q, net.layers[0], w)
+    cells = Cells(cells.verts, cells.offs, Zp, Zq, cells.tag, cells.pieces)
     stack: list[tuple[int, Cells]] = [(0, cells)]
     done: list[Cells] = []
     while stack:

@@ -115,3 +115,63 @@ def _lookup(values: np.ndarray, piece: np.ndarray) -> np.ndarray:
             return piece.astype(np.float64)
         return v0 + (v1 - v0) * piece
     return np.take(values, piece.astype(np.intp))
+
+
+def next_preactivation(
+    Zp: np.ndarray,
+    Zq: np.ndarray,
+    anc: np.ndarray,
+    piece: np.ndarray,
+    ref_piece: np.ndarray,
+    act: Activation,
+    nxt: Layer,
+    w: Homog,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pre-activation maps of the next layer for every cell, from its ancestor's maps.
+
+    A cell's layer output is its ancestor's map ``Zp, Zq`` through the activation
+    pieces ``piece`` of the cell. Cells of one ancestor differ from a reference
+    pattern ``ref_piece`` (e.g. the pattern at the ancestor's centre) only in the
+    few units whose zero sets cross the ancestor, so the next layer is::
+
+        W (S_ref ∘ Z) + Σ_{j : piece_j ≠ ref_j} ΔS_j Z_j W[:, j]
+
+    one dense product per *ancestor* plus a sparse rank-k correction per cell,
+    instead of a dense product per cell.
+
+    Parameters
+    ----------
+    Zp, Zq : (n_anc, k, m), (n_anc, m) ancestor pre-activation maps of this layer
+    anc : (n,) ancestor of each cell
+    piece : (n, m) int8 pieces of each cell; ref_piece : (n_anc, m) reference pieces
+    act : this layer's activation; nxt : the next layer
+
+    Returns
+    -------
+    (n, k, m_next), (n, m_next)
+    """
+    from scipy.sparse import csr_matrix
+
+    n_anc, k, m = Zp.shape
+    P_ref, q_ref = apply_activation(Zp, Zq, act, ref_piece, w)
+    Rp, Rq = preactivation(P_ref, q_ref, nxt, w)
+    Np, Nq = Rp[anc], Rq[anc]
+    if act.is_linear:
+        return Np, Nq
+    c, j = np.nonzero(piece != ref_piece[anc])
+    if c.size == 0:
+        return Np, Nq
+    a = anc[c]
+    ds = act.slopes[piece[c, j]] - act.slopes[ref_piece[a, j]]
+    dc = act.intercepts[piece[c, j]] - act.intercepts[ref_piece[a, j]]
+    vals = np.empty((c.size, k + 1))
+    vals[:, :k] = ds[:, None] * Zp[a, :, j] + dc[:, None] * w.lin[None, :]
+    vals[:, k] = ds * Zq[a, j] + dc * w.const
+    n = len(anc)
+    rows = (c[:, None] * (k + 1) + np.arange(k + 1)[None, :]).ravel()
+    cols = np.repeat(j, k + 1)
+    M = csr_matrix((vals.ravel(), (rows, cols)), shape=(n * (k + 1), m))
+    corr = np.asarray(M @ nxt.weight.T).reshape(n, k + 1, -1)
+    Np = Np + corr[:, :k, :]
+    Nq = Nq + corr[:, k, :]
+    return Np, Nq

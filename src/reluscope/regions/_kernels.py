@@ -1,0 +1,398 @@
+"""Hot loops of the plane engine, compiled with numba when it is installed.
+
+Three kernels, each with a pure-NumPy twin (used when numba is missing, when
+``RELUSCOPE_NO_NUMBA=1`` is set, and by the tests to check the compiled path):
+
+* :func:`candidates` — per cell and unit, can the unit's line meet the cell?
+  (distance from the centroid to the line ≤ the cell's radius); also the piece of
+  every unit at the centroid (the reference pattern of the cell's children);
+* :func:`child_pieces` — pieces of every child cell: the reference pattern except
+  for the candidate units, re-evaluated at the child's centroid;
+* :func:`child_maps` — the next layer's maps of every child: its ancestor's map
+  (one dense product per ancestor) plus a rank-k correction for the k candidate
+  units whose piece differs from the reference.
+
+They turn the per-cell cost from ``O(width²)`` (a dense product per cell) into
+``O(k · width)``.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+__all__ = ["HAVE_NUMBA", "use_numba", "candidates", "child_pieces", "child_maps", "refine"]
+
+try:  # pragma: no cover - depends on the environment
+    import numba
+
+    HAVE_NUMBA = True
+except ImportError:  # pragma: no cover
+    numba = None
+    HAVE_NUMBA = False
+
+
+def use_numba() -> bool:
+    """Whether the compiled kernels are used (numba installed, not disabled)."""
+    return HAVE_NUMBA and os.environ.get("RELUSCOPE_NO_NUMBA", "") not in ("1", "true", "yes")
+
+
+# ---------------------------------------------------------------------------- NumPy versions
+
+def _candidates_np(cen, radius, Zp, Zq, bps, wlin, wconst, rtol):
+    n, _, m = Zp.shape
+    z = np.einsum("nk,nkm->nm", cen, Zp) + Zq
+    w_c = cen @ wlin + wconst
+    ref = np.zeros((n, m), dtype=np.int8)
+    cc, cu = [], []
+    for bi in range(len(bps)):
+        beta = bps[bi]
+        f = z - beta * w_c[:, None]
+        ref += (f > 0).astype(np.int8)
+        g = np.hypot(Zp[:, 0, :] - beta * wlin[0], Zp[:, 1, :] - beta * wlin[1])
+        c, u = np.nonzero(np.abs(f) < radius[:, None] * g * (1 + rtol) + 1e-300)
+        cc.append(c)
+        cu.append(u + bi * m)
+    cc = np.concatenate(cc)
+    cu = np.concatenate(cu)
+    order = np.lexsort((cu, cc))
+    counts = np.bincount(cc, minlength=n)
+    first = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    return ref, first, cu[order].astype(np.int64)
+
+
+def _child_pieces_np(cen, anc, Zp, Zq, ref, first, units, bps, wlin, wconst):
+    m = Zq.shape[1]
+    piece = ref[anc]
+    counts = first[anc + 1] - first[anc]
+    rows = np.repeat(np.arange(len(anc)), counts)
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    pos = np.repeat(first[anc] - starts, counts) + np.arange(counts.sum())
+    uniq = np.unique(rows * m + units[pos] % m)  # one entry per (cell, unit)
+    r_u, j_u = uniq // m, uniq % m
+    a_u = anc[r_u]
+    z_u = cen[r_u, 0] * Zp[a_u, 0, j_u] + cen[r_u, 1] * Zp[a_u, 1, j_u] + Zq[a_u, j_u]
+    w_u = cen[r_u] @ wlin + wconst
+    p = np.zeros(len(uniq), dtype=np.int8)
+    for beta in bps:
+        p += (z_u - beta * w_u > 0).astype(np.int8)
+    piece[r_u, j_u] = p
+    return piece
+
+
+def _child_maps_np(anc, piece, ref, Zp, Zq, slopes, icpts, Rp, Rq, Wn, wlin, wconst):
+    from scipy.sparse import csr_matrix
+
+    n_anc, k, m = Zp.shape
+    Np, Nq = Rp[anc], Rq[anc]
+    c, j = np.nonzero(piece != ref[anc])
+    if c.size == 0:
+        return Np, Nq
+    a = anc[c]
+    ds = slopes[piece[c, j]] - slopes[ref[a, j]]
+    dc = icpts[piece[c, j]] - icpts[ref[a, j]]
+    vals = np.empty((c.size, k + 1))
+    vals[:, :k] = ds[:, None] * Zp[a, :, j] + dc[:, None] * wlin[None, :]
+    vals[:, k] = ds * Zq[a, j] + dc * wconst
+    n = len(anc)
+    rows = (c[:, None] * (k + 1) + np.arange(k + 1)[None, :]).ravel()
+    M = csr_matrix((vals.ravel(), (rows, np.repeat(j, k + 1))), shape=(n * (k + 1), m))
+    corr = np.asarray(M @ Wn.T).reshape(n, k + 1, -1)
+    return Np + corr[:, :k, :], Nq + corr[:, k, :]
+
+
+# ---------------------------------------------------------------------------- numba versions
+
+if HAVE_NUMBA:  # pragma: no branch
+
+    @numba.njit(cache=True, nogil=True)
+    def _candidates_nb(cen, radius, Zp, Zq, bps, wlin, wconst, rtol):  # pragma: no cover - compiled
+        n, _, m = Zp.shape
+        nb = bps.shape[0]
+        ref = np.zeros((n, m), dtype=np.int8)
+        counts = np.zeros(n + 1, dtype=np.int64)
+        for c in range(n):
+            s, t = cen[c, 0], cen[c, 1]
+            wc = s * wlin[0] + t * wlin[1] + wconst
+            cnt = 0
+            for j in range(m):
+                z = s * Zp[c, 0, j] + t * Zp[c, 1, j] + Zq[c, j]
+                p = 0
+                for bi in range(nb):
+                    beta = bps[bi]
+                    f = z - beta * wc
+                    if f > 0:
+                        p += 1
+                    gs = Zp[c, 0, j] - beta * wlin[0]
+                    gt = Zp[c, 1, j] - beta * wlin[1]
+                    if abs(f) < radius[c] * np.sqrt(gs * gs + gt * gt) * (1 + rtol) + 1e-300:
+                        cnt += 1
+                ref[c, j] = p
+            counts[c + 1] = cnt
+        first = np.cumsum(counts)
+        units = np.empty(first[n], dtype=np.int64)
+        for c in range(n):
+            s, t = cen[c, 0], cen[c, 1]
+            wc = s * wlin[0] + t * wlin[1] + wconst
+            pos = first[c]
+            for j in range(m):
+                z = s * Zp[c, 0, j] + t * Zp[c, 1, j] + Zq[c, j]
+                for bi in range(nb):
+                    beta = bps[bi]
+                    f = z - beta * wc
+                    gs = Zp[c, 0, j] - beta * wlin[0]
+                    gt = Zp[c, 1, j] - beta * wlin[1]
+                    if abs(f) < radius[c] * np.sqrt(gs * gs + gt * gt) * (1 + rtol) + 1e-300:
+                        units[pos] = j + bi * m
+                        pos += 1
+        # sort each cell's list by the key (unit + breakpoint * m) to match the NumPy order
+        for c in range(n):
+            units[first[c]:first[c + 1]] = np.sort(units[first[c]:first[c + 1]])
+        return ref, first, units
+
+    @numba.njit(cache=True, nogil=True)
+    def _child_pieces_nb(cen, anc, Zp, Zq, ref, first, units, bps, wlin, wconst):  # pragma: no cover
+        n = anc.shape[0]
+        m = Zq.shape[1]
+        nb = bps.shape[0]
+        piece = np.empty((n, m), dtype=np.int8)
+        for c in range(n):
+            a = anc[c]
+            for j in range(m):
+                piece[c, j] = ref[a, j]
+            s, t = cen[c, 0], cen[c, 1]
+            wc = s * wlin[0] + t * wlin[1] + wconst
+            for q in range(first[a], first[a + 1]):
+                j = units[q] % m
+                z = s * Zp[a, 0, j] + t * Zp[a, 1, j] + Zq[a, j]
+                p = 0
+                for bi in range(nb):
+                    if z - bps[bi] * wc > 0:
+                        p += 1
+                piece[c, j] = p
+        return piece
+
+    @numba.njit(cache=True, nogil=True)
+    def _child_maps_nb(anc, piece, ref, Zp, Zq, slopes, icpts, Rp, Rq, Wn, wlin, wconst,
+                       first, units):  # pragma: no cover - compiled
+        n = anc.shape[0]
+        m = Zq.shape[1]
+        mn = Rq.shape[1]
+        Np = np.empty((n, 2, mn))
+        Nq = np.empty((n, mn))
+        seen = np.zeros(m, dtype=np.int64)
+        for c in range(n):
+            a = anc[c]
+            for o in range(mn):
+                Np[c, 0, o] = Rp[a, 0, o]
+                Np[c, 1, o] = Rp[a, 1, o]
+                Nq[c, o] = Rq[a, o]
+            for q in range(first[a], first[a + 1]):
+                j = units[q] % m
+                if seen[j] == c + 1:
+                    continue  # a unit listed for several breakpoints is corrected once
+                seen[j] = c + 1
+                pc, pr = piece[c, j], ref[a, j]
+                if pc == pr:
+                    continue
+                ds = slopes[pc] - slopes[pr]
+                dc = icpts[pc] - icpts[pr]
+                v0 = ds * Zp[a, 0, j] + dc * wlin[0]
+                v1 = ds * Zp[a, 1, j] + dc * wlin[1]
+                v2 = ds * Zq[a, j] + dc * wconst
+                for o in range(mn):
+                    wo = Wn[o, j]
+                    Np[c, 0, o] += v0 * wo
+                    Np[c, 1, o] += v1 * wo
+                    Nq[c, o] += v2 * wo
+        return Np, Nq
+
+
+if HAVE_NUMBA:  # pragma: no branch
+
+    @numba.njit(cache=True, nogil=True)
+    def _split_poly_nb(src, ns, f, rtol, pos, npos, neg, nneg):  # pragma: no cover - compiled
+        """Split polygon ``src[:ns]`` by the zero line of ``f``; returns (n_pos, n_neg) or (-1, -1)."""
+        scale = 0.0
+        for i in range(ns):
+            if abs(f[i]) > scale:
+                scale = abs(f[i])
+        eps = rtol * scale
+        has_p = False
+        has_n = False
+        for i in range(ns):
+            if f[i] > eps:
+                has_p = True
+            elif f[i] < -eps:
+                has_n = True
+        if not (has_p and has_n):
+            return -1, -1
+        a = 0
+        b = 0
+        for i in range(ns):
+            nx = i + 1 if i + 1 < ns else 0
+            fi = f[i] if abs(f[i]) > eps else 0.0
+            fn = f[nx] if abs(f[nx]) > eps else 0.0
+            if fi >= 0:
+                pos[npos + a, 0] = src[i, 0]
+                pos[npos + a, 1] = src[i, 1]
+                a += 1
+            if fi <= 0:
+                neg[nneg + b, 0] = src[i, 0]
+                neg[nneg + b, 1] = src[i, 1]
+                b += 1
+            if fi * fn < 0:
+                lam = fi / (fi - fn)
+                x = src[i, 0] + lam * (src[nx, 0] - src[i, 0])
+                y = src[i, 1] + lam * (src[nx, 1] - src[i, 1])
+                pos[npos + a, 0] = x
+                pos[npos + a, 1] = y
+                a += 1
+                neg[nneg + b, 0] = x
+                neg[nneg + b, 1] = y
+                b += 1
+        return a, b
+
+    @numba.njit(cache=True, nogil=True)
+    def _refine_nb(verts, offs, Zp, Zq, first, units, bps, wlin, wconst, rtol):  # pragma: no cover
+        n0 = offs.shape[0] - 1
+        m = Zq.shape[1]
+        cap_v = verts.shape[0] * 4 + 64
+        cap_c = n0 * 4 + 16
+        out_v = np.empty((cap_v, 2))
+        out_sizes = np.empty(cap_c, dtype=np.int64)
+        out_anc = np.empty(cap_c, dtype=np.int64)
+        nv_out = 0
+        nc_out = 0
+        for a in range(n0):
+            k = first[a + 1] - first[a]
+            nverts = offs[a + 1] - offs[a]
+            bufcap = 4 * (nverts + k + 4)
+            cur = np.empty((bufcap, 2))
+            nxt = np.empty((bufcap, 2))
+            cur_sz = np.empty(k + 2, dtype=np.int64)
+            nxt_sz = np.empty(k + 2, dtype=np.int64)
+            fbuf = np.empty(nverts + k + 2)
+            for i in range(nverts):
+                cur[i, 0] = verts[offs[a] + i, 0]
+                cur[i, 1] = verts[offs[a] + i, 1]
+            cur_sz[0] = nverts
+            npoly = 1
+            for q in range(first[a], first[a + 1]):
+                key = units[q]
+                j = key % m
+                beta = bps[key // m]
+                gs = Zp[a, 0, j] - beta * wlin[0]
+                gt = Zp[a, 1, j] - beta * wlin[1]
+                g0 = Zq[a, j] - beta * wconst
+                start = 0
+                nstart = 0
+                nn = 0
+                for pi in range(npoly):
+                    sz = cur_sz[pi]
+                    if nstart + 2 * sz + 4 > nxt.shape[0]:  # grow the buffers
+                        bufcap = 2 * (nstart + 2 * sz + 4)
+                        grown = np.empty((bufcap, 2))
+                        grown[:nstart] = nxt[:nstart]
+                        nxt = grown
+                        grown2 = np.empty((bufcap, 2))
+                        grown2[: cur.shape[0]] = cur
+                        cur = grown2
+                    if nn + 2 > nxt_sz.shape[0]:
+                        g1 = np.empty(2 * (nn + 2), dtype=np.int64)
+                        g1[:nn] = nxt_sz[:nn]
+                        nxt_sz = g1
+                        g2 = np.empty(2 * (nn + 2), dtype=np.int64)
+                        g2[: cur_sz.shape[0]] = cur_sz
+                        cur_sz = g2
+                    for i in range(sz):
+                        fbuf[i] = cur[start + i, 0] * gs + cur[start + i, 1] * gt + g0
+                    na, nb_ = _split_poly_nb(cur[start:start + sz], sz, fbuf, rtol, nxt, nstart, nxt,
+                                             nstart + sz + 2)
+                    if na < 0:
+                        for i in range(sz):
+                            nxt[nstart + i, 0] = cur[start + i, 0]
+                            nxt[nstart + i, 1] = cur[start + i, 1]
+                        nxt_sz[nn] = sz
+                        nn += 1
+                        nstart += sz
+                    else:
+                        # the negative half was written after a gap: close it up
+                        for i in range(nb_):
+                            nxt[nstart + na + i, 0] = nxt[nstart + sz + 2 + i, 0]
+                            nxt[nstart + na + i, 1] = nxt[nstart + sz + 2 + i, 1]
+                        nxt_sz[nn] = na
+                        nxt_sz[nn + 1] = nb_
+                        nn += 2
+                        nstart += na + nb_
+                    start += sz
+                cur, nxt = nxt, cur
+                cur_sz, nxt_sz = nxt_sz, cur_sz
+                npoly = nn
+            # append the pieces of this ancestor
+            total = 0
+            for pi in range(npoly):
+                total += cur_sz[pi]
+            if nv_out + total > cap_v:
+                cap_v = max(2 * cap_v, nv_out + total)
+                grown = np.empty((cap_v, 2))
+                grown[:nv_out] = out_v[:nv_out]
+                out_v = grown
+            if nc_out + npoly > cap_c:
+                cap_c = max(2 * cap_c, nc_out + npoly)
+                gs_ = np.empty(cap_c, dtype=np.int64)
+                ga_ = np.empty(cap_c, dtype=np.int64)
+                gs_[:nc_out] = out_sizes[:nc_out]
+                ga_[:nc_out] = out_anc[:nc_out]
+                out_sizes = gs_
+                out_anc = ga_
+            for i in range(total):
+                out_v[nv_out + i, 0] = cur[i, 0]
+                out_v[nv_out + i, 1] = cur[i, 1]
+            nv_out += total
+            for pi in range(npoly):
+                out_sizes[nc_out] = cur_sz[pi]
+                out_anc[nc_out] = a
+                nc_out += 1
+        out_offs = np.zeros(nc_out + 1, dtype=np.int64)
+        for c in range(nc_out):
+            out_offs[c + 1] = out_offs[c] + out_sizes[c]
+        return out_v[:nv_out].copy(), out_offs, out_anc[:nc_out].copy()
+
+
+def refine(verts, offs, Zp, Zq, first, units, bps, wlin, wconst, rtol):
+    """Compiled splitting of every cell by its candidate lines, or ``None`` without numba."""
+    if not use_numba() or Zp.shape[1] != 2:
+        return None
+    return _refine_nb(verts, offs.astype(np.int64), np.ascontiguousarray(Zp), np.ascontiguousarray(Zq),
+                      first, units, bps, wlin, float(wconst), float(rtol))
+
+
+# ---------------------------------------------------------------------------- dispatch
+
+def candidates(cen, radius, Zp, Zq, bps, wlin, wconst, rtol):
+    """Reference pieces (n, m) at the centroids and candidate lists ``(first, units)``.
+
+    ``units[first[c]:first[c+1]]`` lists ``j + b * m`` for every unit ``j`` and
+    breakpoint index ``b`` whose level set may meet cell ``c``, sorted.
+    """
+    if use_numba():
+        return _candidates_nb(cen, radius, np.ascontiguousarray(Zp), np.ascontiguousarray(Zq),
+                              bps, wlin, float(wconst), float(rtol))
+    return _candidates_np(cen, radius, Zp, Zq, bps, wlin, wconst, rtol)
+
+
+def child_pieces(cen, anc, Zp, Zq, ref, first, units, bps, wlin, wconst):
+    """Pieces (n, m) of every child cell from its centroid ``cen`` (n, 2)."""
+    if use_numba():
+        return _child_pieces_nb(cen, anc, Zp, Zq, ref, first, units, bps, wlin, float(wconst))
+    return _child_pieces_np(cen, anc, Zp, Zq, ref, first, units, bps, wlin, wconst)
+
+
+def child_maps(anc, piece, ref, Zp, Zq, slopes, icpts, Rp, Rq, Wn, wlin, wconst, first, units):
+    """Next-layer maps of every child: ancestor map ``(Rp, Rq)`` plus rank-k corrections."""
+    if use_numba() and Zp.shape[1] == 2:
+        return _child_maps_nb(anc, piece, ref, Zp, Zq, slopes, icpts, Rp, Rq, np.ascontiguousarray(Wn),
+                              wlin, float(wconst), first, units)
+    return _child_maps_np(anc, piece, ref, Zp, Zq, slopes, icpts, Rp, Rq, Wn, wlin, wconst)

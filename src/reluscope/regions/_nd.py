@@ -1,0 +1,435 @@
+"""Exact activation regions in n dimensions: a breadth-first walk over the dual graph.
+
+Start from the region of one point; for each region found, build its polyhedron
+from its pattern (:func:`._nd_geometry.halfspaces`), compute its Chebyshev centre,
+its facets and one well-centred point on each facet (small LPs:
+:mod:`._nd_kernels`, or :mod:`._nd_batch` without numba), and step across every
+facet to the neighbouring region. The neighbour's pattern is read off
+lexicographically at the facet's centre (:func:`._nd_geometry.patterns_across`),
+so a facet where several units switch at once, or where a deeper unit's bent
+hyperplane meets it, is crossed exactly. A hash set of patterns makes every
+region visited once. The regions of a network partition the domain and their
+dual graph is connected, so the walk finds all of them (DESIGN §2; Hanin &
+Rolnick 2019; the same walk as relucent's ``bfs`` and parx's facet flips, with
+batched LPs and no LP solver call per facet).
+
+Degenerate networks are normal: rows of units constant on a region are dropped,
+coincident rows are one facet, and a region (or facet) whose Chebyshev radius is
+at most ``tol`` times the domain's scale is too thin to count.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from typing import Any
+
+import numpy as np
+
+from .._errors import DomainError, InvalidParameterError, PartialResultWarning, SolverError
+from .._validation import check_positive_int
+from ..domains import Box, Polytope, as_domain
+from ..network import Network
+from ._nd_geometry import HRep, UnitTable, halfspaces, patterns_across, unit_table
+from ._nd_result import NdRegions, pattern_void
+from ._nd_state import WalkState, fingerprint
+
+__all__ = ["enumerate", "NdRegions"]
+
+_WAVE = 2048  # regions analysed per batch
+_MAX_ITER = 500  # simplex pivots per LP
+_BACKENDS = ("auto", "numba", "numpy")
+
+
+def _domain_rows(dom: Box | Polytope | None, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Unit-normal rows ``(D, n), (D,)`` of the domain (none for all of R^n)."""
+    if dom is None:
+        return np.zeros((0, n)), np.zeros(0)
+    A, b = dom.halfspaces()
+    nrm = np.linalg.norm(A, axis=1)
+    zero = nrm <= 1e-300
+    if np.any(zero & (b < 0)):
+        raise DomainError("'domain' is empty: it has a row 0 x <= b with b < 0.")
+    return A[~zero] / nrm[~zero, None], b[~zero] / nrm[~zero]
+
+
+def _scale(net: Network, dom: Box | Polytope | None) -> float:
+    """Length scale of the problem: the domain's size, else where the first layer's hyperplanes lie."""
+    if isinstance(dom, Box):
+        return float(np.max(dom.hi - dom.lo))
+    if isinstance(dom, Polytope):
+        try:
+            box = dom.box if dom.box is not None else dom.bounding_box()
+            return float(np.max(box.hi - box.lo))
+        except DomainError:
+            pass
+    W, b = net.layers[0].weight, net.layers[0].bias
+    nrm = np.linalg.norm(W, axis=1)
+    ok = nrm > 0
+    dist = np.abs(b[ok]) / nrm[ok]
+    s = float(np.max(dist, initial=0.0))
+    return s if s > 0 else 1.0
+
+
+class _Analyser:
+    """Chebyshev centres, facets and facet centres of batches of regions."""
+
+    def __init__(self, backend: str):
+        if backend not in _BACKENDS:
+            raise InvalidParameterError(f"'backend' must be one of {_BACKENDS}; got {backend!r}.")
+        self.kernels = None
+        if backend in ("auto", "numba"):
+            try:
+                from . import _nd_kernels
+            except ImportError:
+                if backend == "numba":
+                    raise InvalidParameterError(
+                        "backend='numba' needs numba (pip install 'reluscope[fast]'); "
+                        "use backend='numpy'."
+                    ) from None
+            else:
+                self.kernels = _nd_kernels
+
+    def __call__(
+        self, G: np.ndarray, h: np.ndarray, valid: np.ndarray, seeds: np.ndarray, r_cap: float, tol_abs: float
+    ) -> tuple[np.ndarray, ...]:
+        if self.kernels is None:
+            from . import _nd_batch
+
+            return _nd_batch.analyse_regions(G, h, valid, seeds, r_cap, tol_abs, _MAX_ITER)
+        out = self.kernels.analyse_regions(G, h, valid, seeds, r_cap, tol_abs, _MAX_ITER)
+        failed = np.nonzero(out[-1] == self.kernels.FAILED)[0]
+        if failed.size:  # rare: re-solve with the batched solver (other pivoting)
+            from . import _nd_batch
+
+            redo = _nd_batch.analyse_regions(
+                G[failed], h[failed], valid[failed], seeds[failed], r_cap, tol_abs, 10 * _MAX_ITER
+            )
+            for full, part in zip(out, redo, strict=True):
+                full[failed] = part
+        return out
+
+
+def _start_points(dom: Box | Polytope | None, n: int, scale: float, analyse: _Analyser,
+                  rows: tuple[np.ndarray, np.ndarray], rng: np.random.Generator) -> np.ndarray:
+    """Candidate start points: the domain's centre, then random points inside it."""
+    Dg, Dh = rows
+    if dom is None:
+        centre, radius = np.zeros(n), scale
+    else:
+        c, r, *_, st = analyse(Dg[None], Dh[None], np.ones((1, len(Dh)), bool), np.zeros((1, n)),
+                               10 * scale, 0.0)
+        if st[0] != 0 or not r[0] > 1e-12 * scale:
+            raise DomainError("'domain' has an empty interior: there is no full-dimensional region.")
+        centre, radius = c[0], float(r[0])
+    d = rng.normal(size=(32, n))
+    d /= np.linalg.norm(d, axis=1, keepdims=True)
+    pts = centre + radius * rng.uniform(0.1, 0.9, size=(32, 1)) * d
+    return np.vstack([centre, pts])
+
+
+def enumerate(  # noqa: A001 - the public name is regions.enumerate
+    net: Network,
+    domain: Box | Polytope | Any = None,
+    *,
+    include_output: bool = False,
+    max_regions: int | None = None,
+    checkpoint: str | None = None,
+    progress: bool = False,
+    tol: float = 1e-9,
+    map_tol: float = 1e-9,
+    checkpoint_every: float = 30.0,
+    backend: str = "auto",
+) -> NdRegions:
+    """Every activation region of ``net`` in ``R^n``, a box or a polytope, exactly.
+
+    A breadth-first walk over the regions' dual graph: from the region of the
+    domain's centre, find each region's facets with small LPs and step across each
+    to its neighbour (see the module notes). Works for every activation of
+    :mod:`reluscope.activations`; a unit's pattern entry is the index of its piece
+    (HardTanh: 0, 1, 2).
+
+    Parameters
+    ----------
+    net : Network
+    domain : None, Box, Polytope or (lo, hi)
+        None is all of ``R^n`` (unbounded regions included).
+    include_output : bool, default False
+        Also split on the output layer (a linear output unit splits at 0, its
+        decision boundary), as in :func:`reluscope.regions.on_segment`.
+    max_regions : int, optional
+        Stop after this many regions: the result has ``is_partial=True`` and a
+        :class:`~reluscope.PartialResultWarning` is issued.
+    checkpoint : path, optional
+        Save the walk's state there (atomically, ``.npz`` without pickles) every
+        ``checkpoint_every`` seconds, at the end and on Ctrl-C; if the file exists,
+        resume from it.
+    progress : bool, default False
+        Show a tqdm progress bar.
+    tol : float, default 1e-9
+        Relative tolerance: regions and facets whose Chebyshev radius is at most
+        ``tol`` times the problem's length scale (the domain's width, or the
+        farthest first-layer hyperplane from the origin) are too thin to count;
+        units whose gradient cancels to ``tol`` of its magnitude are constant.
+    map_tol : float, default 1e-9
+        Relative tolerance for neighbouring affine maps to be equal (linear regions).
+    checkpoint_every : float, default 30
+        Seconds between checkpoints.
+    backend : {"auto", "numba", "numpy"}
+        LP kernels: compiled with numba (the ``fast`` extra; "auto" uses it when
+        installed) or batched NumPy.
+
+    Returns
+    -------
+    NdRegions
+        Patterns, facets (minimal H-representations), Chebyshev centres and radii,
+        affine maps, ``n_activation_regions``, ``n_linear_regions``, ``is_partial``,
+        :meth:`~NdRegions.dual_graph` and :meth:`~NdRegions.locate`.
+
+    Raises
+    ------
+    DomainError
+        If the domain has an empty interior.
+
+    References
+    ----------
+    Hanin & Rolnick, "Deep ReLU networks have surprisingly few activation patterns",
+    NeurIPS 2019 (Lemma 3: linear vs activation regions); Serra, Tjandraatmadja &
+    Ramalingam, "Bounding and counting linear regions of deep neural networks", ICML 2018.
+
+    Examples
+    --------
+    Four lines in general position cut the plane into ``1 + 4 + C(4, 2) = 11`` regions:
+
+    >>> import numpy as np
+    >>> from reluscope import Network
+    >>> from reluscope.regions._nd import enumerate as enumerate_regions
+    >>> theta = np.array([0.1, 0.9, 1.7, 2.5])
+    >>> W = np.stack([np.cos(theta), np.sin(theta)], axis=1)
+    >>> net = Network([(W, np.array([0.3, -0.2, 0.5, 0.1]), "relu"),
+    ...                (np.array([[1.0, 2.0, 3.0, 4.0]]), np.zeros(1), "identity")])
+    >>> res = enumerate_regions(net)
+    >>> res.n_activation_regions, res.n_linear_regions
+    (11, 11)
+    >>> i = res.locate(np.array([5.0, 5.0]))
+    >>> bool(np.allclose(res.A_out[i] @ [5.0, 5.0] + res.c_out[i], net([5.0, 5.0])))
+    True
+
+    On the box ``[-1, 1]^3`` of a random network:
+
+    >>> from reluscope import Box
+    >>> net3 = Network.random([3, 8, 8, 1], seed=0)
+    >>> res3 = enumerate_regions(net3, Box(-1.0, 1.0, dim=3))
+    >>> bool(np.all(net3.pattern(res3.centres) == res3.patterns))
+    True
+    """
+    if not isinstance(net, Network):
+        raise InvalidParameterError(f"'net' must be a reluscope Network; got {type(net).__name__}.")
+    if not (0 < tol < 1e-2):
+        raise InvalidParameterError(f"'tol' must be in (0, 0.01); got {tol!r}.")
+    if not (0 < map_tol < 1):
+        raise InvalidParameterError(f"'map_tol' must be in (0, 1); got {map_tol!r}.")
+    if max_regions is not None:
+        max_regions = check_positive_int(max_regions, "max_regions")
+    if not checkpoint_every > 0:
+        raise InvalidParameterError(f"'checkpoint_every' must be > 0 seconds; got {checkpoint_every!r}.")
+    n = net.n_in
+    dom = as_domain(domain, n)
+    rows = _domain_rows(dom, n)
+    table = unit_table(net, include_output)
+    scale = _scale(net, dom)
+    tol_abs = tol * scale
+    r_cap = 10.0 * scale
+    analyse = _Analyser(backend)
+    rng = np.random.default_rng(20240607)
+    second = rng.normal(size=n)
+    second /= np.linalg.norm(second)
+    state = WalkState(table.n_units, n, net.n_out)
+    fp = fingerprint(net, rows, include_output=include_output, tol=tol)
+    if checkpoint is None or not state.load(checkpoint, fp):
+        _seed_walk(state, table, dom, rows, scale, tol_abs, tol, r_cap, analyse, rng, second)
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=None, unit="region", desc="regions", initial=state.n_regions)
+    last_save = time.monotonic()
+    try:
+        while state.head < state.n_found:
+            if max_regions is not None and state.n_regions >= max_regions:
+                break
+            room = _WAVE if max_regions is None else min(_WAVE, max_regions - state.n_regions)
+            before = state.n_regions
+            _wave(state, table, rows, room, tol_abs, tol, r_cap, analyse, second)
+            if bar is not None:
+                bar.update(state.n_regions - before)
+                bar.set_postfix(pending=state.n_found - state.head)
+            if checkpoint is not None and time.monotonic() - last_save >= checkpoint_every:
+                state.save(checkpoint, fp)
+                last_save = time.monotonic()
+    except KeyboardInterrupt:
+        if checkpoint is not None:
+            state.save(checkpoint, fp)
+        raise
+    finally:
+        if bar is not None:
+            bar.close()
+    if checkpoint is not None:
+        state.save(checkpoint, fp)
+    partial = state.head < state.n_found
+    if partial:
+        warnings.warn(
+            f"enumerate stopped at max_regions={max_regions} with {state.n_found - state.head} "
+            "regions found but not yet visited; the result is partial (is_partial=True).",
+            PartialResultWarning,
+            stacklevel=2,
+        )
+    return _assemble(state, table, net, dom, partial, r_cap, tol, map_tol, include_output)
+
+
+def _seed_walk(state: WalkState, table: UnitTable, dom: Any, rows: tuple[np.ndarray, np.ndarray],
+               scale: float, tol_abs: float, tol: float, r_cap: float, analyse: _Analyser,
+               rng: np.random.Generator, second: np.ndarray) -> None:
+    """Register the region of the first start point that lies in a full-dimensional region."""
+    n = rows[0].shape[1]
+    pts = _start_points(dom, n, scale, analyse, rows, rng)
+    dirs = rng.normal(size=pts.shape)
+    dirs /= np.linalg.norm(dirs, axis=1, keepdims=True)
+    pats = patterns_across(table, pts, dirs, np.broadcast_to(second, pts.shape), tol)
+    hr = _hrep(table, pats, rows, tol)
+    _, radius, *_ = analyse(hr.G, hr.h, hr.valid, pts, r_cap, tol_abs)
+    ok = np.nonzero(hr.feasible & (radius > tol_abs))[0]
+    if ok.size == 0:
+        raise SolverError("Could not find a full-dimensional region to start from (33 points tried).")
+    j = int(ok[0])
+    state.add_patterns(pattern_void(pats[j : j + 1]).tolist(), pats[j : j + 1], pts[j : j + 1])
+
+
+def _hrep(table: UnitTable, pats: np.ndarray, rows: tuple[np.ndarray, np.ndarray], tol: float) -> HRep:
+    """Unit rows of the patterns, then the domain's rows."""
+    hr = halfspaces(table, pats, tol)
+    Dg, Dh = rows
+    if not len(Dh):
+        return hr
+    R = pats.shape[0]
+    return hr._replace(
+        G=np.concatenate([hr.G, np.broadcast_to(Dg, (R,) + Dg.shape)], axis=1),
+        h=np.concatenate([hr.h, np.broadcast_to(Dh, (R, len(Dh)))], axis=1),
+        valid=np.concatenate([hr.valid, np.ones((R, len(Dh)), dtype=bool)], axis=1),
+    )
+
+
+def _wave(state: WalkState, table: UnitTable, rows: tuple[np.ndarray, np.ndarray], room: int,
+          tol_abs: float, tol: float, r_cap: float, analyse: _Analyser, second: np.ndarray) -> None:
+    """Process the next pending regions (at most ``room``) and register their neighbours."""
+    ids = np.arange(state.head, min(state.n_found, state.head + room))
+    pats = state.patterns.view()[ids]
+    hr = _hrep(table, pats, rows, tol)
+    centre, radius, facet, fpoint, tied_rows, _ = analyse(
+        hr.G, hr.h, hr.valid, state.seeds.view()[ids], r_cap, tol_abs
+    )
+    ok = hr.feasible & (radius > tol_abs)
+    state.status.view()[ids] = np.where(ok, 1, 2)
+    state.head = int(ids[-1]) + 1
+    facet[~ok] = 0
+    r_idx, i_idx = np.nonzero(facet)
+    is_unit = i_idx < table.n_rows
+    nb = np.full(r_idx.shape, -1, dtype=np.int64)
+    if np.any(is_unit):
+        ru, iu = r_idx[is_unit], i_idx[is_unit]
+        x = fpoint[ru, iu]
+        across = _cross(table, pats[ru], tied_rows[ru, iu, : table.n_rows], hr.degenerate[ru], x,
+                        hr.G[ru, iu], second, tol)
+        uniq, first, inverse = np.unique(pattern_void(across), return_index=True, return_inverse=True)
+        keys = uniq.tolist()
+        ids_u = state.add_patterns(keys, across[first], x[first])
+        nb[is_unit] = ids_u[inverse.ravel()]
+    units = np.full(r_idx.shape, -1, dtype=np.int64)
+    units[is_unit] = table.row_unit[i_idx[is_unit]]
+    state.record(
+        reg_id=ids[ok], centres=centre[ok], radii=radius[ok], A_out=hr.A_out[ok], c_out=hr.c_out[ok],
+        f_reg=ids[r_idx], f_A=hr.G[r_idx, i_idx], f_b=hr.h[r_idx, i_idx], f_unit=units, f_nb=nb,
+    )
+
+
+def _cross(table: UnitTable, base: np.ndarray, trows: np.ndarray, degenerate: np.ndarray, x: np.ndarray,
+           normal: np.ndarray, second: np.ndarray, tol: float) -> np.ndarray:
+    """Pattern across each facet: ``base`` (F, n_units) with the tight rows ``trows`` (F, n_rows) crossed.
+
+    When the tight rows all belong to one layer (the usual case: one row, or
+    coincident rows of one layer), the earlier layers do not change across the
+    facet, so each tight row's unit simply moves to the piece beyond that row's
+    breakpoint, and every other unit keeps its piece (its value is away from its
+    breakpoints at the facet point). Otherwise (tight rows in several layers, or a
+    unit constant on the region at a breakpoint) the pattern is computed
+    lexicographically (:func:`patterns_across`).
+    """
+    F = base.shape[0]
+    rr, jj = np.nonzero(trows)
+    lay = table.row_layer[jj]
+    lo = np.full(F, np.iinfo(np.int64).max)
+    hi = np.full(F, -1)
+    np.minimum.at(lo, rr, lay)
+    np.maximum.at(hi, rr, lay)
+    fast = (lo == hi) & ~degenerate
+    out = base.copy()
+    sel = fast[rr]
+    r_f, j_f = rr[sel], jj[sel]
+    u, bj = table.row_unit[j_f], table.row_bp[j_f]
+    out[r_f, u] = np.where(base[r_f, u] <= bj, bj + 1, bj)
+    slow = np.nonzero(~fast)[0]
+    if slow.size:
+        out[slow] = patterns_across(table, x[slow], normal[slow], second, tol,
+                                    _tied_units(table, trows[slow]))
+    return out
+
+
+def _tied_units(table: UnitTable, rows: np.ndarray) -> np.ndarray:
+    """Units with a row tight at each crossing point: ``rows`` (F, n_rows) -> (F, n_units)."""
+    if table.n_rows == table.n_units:  # one row per unit (no HardTanh): the same order
+        return rows
+    to_unit = np.zeros((table.n_rows, table.n_units), dtype=np.int32)
+    to_unit[np.arange(table.n_rows), table.row_unit] = 1
+    return (rows.astype(np.int32) @ to_unit) > 0
+
+
+def _assemble(state: WalkState, table: UnitTable, net: Network, dom: Any, partial: bool, r_cap: float,
+              tol: float, map_tol: float, include_output: bool) -> NdRegions:
+    """Renumber the regions 0..R-1 (in discovery order) and build the result."""
+    out = {k: b.view() for k, b in state.out.items()}
+    reg = out["reg_id"]
+    order = np.argsort(reg, kind="stable")
+    new_id = np.full(state.n_found, -1, dtype=np.int64)
+    new_id[reg[order]] = np.arange(len(reg))
+    f_order = np.argsort(out["f_reg"], kind="stable")
+    f_reg = new_id[out["f_reg"][f_order]]
+    nb_old = out["f_nb"][f_order]
+    nb = np.where(nb_old >= 0, new_id[np.maximum(nb_old, 0)], -1)
+    offsets = np.searchsorted(f_reg, np.arange(len(reg) + 1))
+    A_out, c_out = out["A_out"][order], out["c_out"][order]
+    centres = out["centres"][order]
+    last = net.layers[-1].activation
+    if not include_output and not last.is_linear:
+        # the output activation does not split: take its pieces at the centre
+        z = np.einsum("rok,rk->ro", A_out, centres) + c_out
+        k = last.piece(z)
+        A_out = last.slopes[k][:, :, None] * A_out
+        c_out = last.slopes[k] * c_out + last.intercepts[k]
+    return NdRegions(
+        patterns=state.patterns.view()[reg[order]].copy(),
+        centres=centres,
+        radii=out["radii"][order],
+        A_out=A_out,
+        c_out=c_out,
+        facet_offsets=offsets,
+        facet_A=out["f_A"][f_order],
+        facet_b=out["f_b"][f_order],
+        facet_units=out["f_unit"][f_order],
+        facet_neighbors=nb,
+        is_partial=partial,
+        radius_cap=r_cap,
+        tol=tol,
+        map_tol=map_tol,
+        domain=dom,
+        table=table,
+    )

@@ -1,0 +1,279 @@
+"""Polyhedra of activation patterns and the patterns just across a facet (n-D walk).
+
+On a fixed pattern every layer's pre-activation is affine in the input (DESIGN §2),
+so the region of the pattern is the polyhedron (Hanin & Rolnick 2019, §2;
+Serra et al. 2018, eq. 1)::
+
+    { x : β_{k-1} <= z_u(x) <= β_k   for every unit u on piece k }
+
+with ``β`` the breakpoints of the unit's activation. Each breakpoint of a unit
+gives one row (oriented by the piece), so a ReLU unit gives one row and a HardTanh
+unit two (one of them redundant off the middle piece). Everything is vectorised
+over a batch of patterns, and the rows are scaled to unit norm, so slacks are
+Euclidean distances.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import numpy as np
+
+from ..activations import Activation
+from ..network import Network
+from ._recurrence import split_breakpoints
+
+__all__ = ["UnitTable", "HRep", "unit_table", "halfspaces", "patterns_at", "patterns_across"]
+
+
+@dataclass(frozen=True)
+class UnitTable:
+    """Which layers split regions and how the rows of a region's H-representation are laid out.
+
+    Attributes
+    ----------
+    weights, biases, acts : per layer (all layers, output included)
+    bps : per layer, the breakpoints whose level sets split (empty: no rows)
+    n_split : number of layers whose units enter the pattern (hidden, + output)
+    unit_start : (n_split + 1,) first pattern column of each splitting layer
+    row_start : (n_split + 1,) first row of each splitting layer
+    row_unit : (n_rows,) the unit of each row
+    row_bp : (n_rows,) which breakpoint of its unit each row is
+    row_layer : (n_rows,) the layer of each row
+    """
+
+    weights: tuple[np.ndarray, ...]
+    biases: tuple[np.ndarray, ...]
+    acts: tuple[Activation, ...]
+    bps: tuple[np.ndarray, ...]
+    n_split: int
+    unit_start: np.ndarray
+    row_start: np.ndarray
+    row_unit: np.ndarray
+    row_bp: np.ndarray
+    row_layer: np.ndarray
+
+    @property
+    def n_units(self) -> int:
+        return int(self.unit_start[-1])
+
+    @property
+    def n_rows(self) -> int:
+        return int(self.row_start[-1])
+
+
+def unit_table(net: Network, include_output: bool) -> UnitTable:
+    """Describe the splitting units of ``net`` (the output layer too when asked).
+
+    With ``include_output`` a linear output unit splits at 0 (its decision boundary),
+    as in :func:`reluscope.regions.on_segment`.
+    """
+    layers = net.layers
+    n_split = len(layers) if include_output else len(layers) - 1
+    bps, unit_start, row_start, row_unit, row_bp, row_layer = [], [0], [0], [], [], []
+    for li, layer in enumerate(layers):
+        last = li == len(layers) - 1
+        bp = split_breakpoints(layer.activation, split_linear=last and include_output)
+        if last and not include_output:
+            bp = np.zeros(0)
+        bps.append(bp)
+        if li < n_split:
+            unit_start.append(unit_start[-1] + layer.n_out)
+            row_start.append(row_start[-1] + layer.n_out * len(bp))
+            row_unit.append(np.repeat(np.arange(unit_start[-2], unit_start[-1]), len(bp)))
+            row_bp.append(np.tile(np.arange(len(bp)), layer.n_out))
+            row_layer.append(np.full(layer.n_out * len(bp), li))
+    return UnitTable(
+        tuple(layer.weight for layer in layers),
+        tuple(layer.bias for layer in layers),
+        tuple(layer.activation for layer in layers),
+        tuple(bps),
+        n_split,
+        np.array(unit_start),
+        np.array(row_start),
+        *(np.concatenate(a) if a else np.zeros(0, dtype=np.int64) for a in (row_unit, row_bp, row_layer)),
+    )
+
+
+class HRep(NamedTuple):
+    """H-representations and affine output maps of a batch of ``R`` patterns.
+
+    Attributes
+    ----------
+    G : (R, n_rows, n) unit outward normals, ``G x <= h`` on the region
+    h : (R, n_rows)
+    valid : (R, n_rows) bool, False for the rows of units constant on the region
+    feasible : (R,) bool, False when such a constant unit is on the wrong piece
+    degenerate : (R,) bool, True when such a constant unit sits at a breakpoint
+    A_out : (R, n_out, n) and c_out : (R, n_out)
+        The output (pre-activation of the last layer when it does not split) on the region.
+    """
+
+    G: np.ndarray
+    h: np.ndarray
+    valid: np.ndarray
+    feasible: np.ndarray
+    degenerate: np.ndarray
+    A_out: np.ndarray
+    c_out: np.ndarray
+
+
+def _post(act: Activation, bp: np.ndarray, piece: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Slope and intercept of each unit on its piece (``piece`` counts split breakpoints)."""
+    if act.is_linear:
+        return np.full(piece.shape, act.slopes[0]), np.full(piece.shape, act.intercepts[0])
+    return act.slopes[piece], act.intercepts[piece]
+
+
+def halfspaces(table: UnitTable, patterns: np.ndarray, tol: float) -> HRep:
+    """H-representations and output maps of a batch of patterns.
+
+    Parameters
+    ----------
+    table : UnitTable
+    patterns : int8 ndarray of shape (R, n_units)
+    tol : float
+        Relative tolerance: a unit whose gradient is below ``tol`` times its
+        cancellation-free magnitude (``|W_l| ... |W_1|``) is constant on the region.
+
+    Returns
+    -------
+    HRep
+    """
+    R = patterns.shape[0]
+    n = table.weights[0].shape[1]
+    M = table.n_rows
+    G = np.empty((R, M, n))
+    h = np.empty((R, M))
+    valid = np.ones((R, M), dtype=bool)
+    feasible = np.ones(R, dtype=bool)
+    degenerate = np.zeros(R, dtype=bool)
+    P = None  # input -> layer input: x -> P x + q (P is None for the identity)
+    q = np.zeros((R, n))
+    js = np.ones((R, n))  # cancellation-free magnitude of the gradient of each input
+    zs = np.zeros((R, n))  # ... and of the constant term
+    for li, (W, b, act) in enumerate(zip(table.weights, table.biases, table.acts, strict=True)):
+        Z = np.broadcast_to(W, (R,) + W.shape) if P is None else np.einsum("ow,rwn->ron", W, P)
+        z0 = q @ W.T + b
+        absW = np.abs(W)
+        js, zs = js @ absW.T, zs @ absW.T + np.abs(b)
+        if li >= table.n_split:
+            return HRep(G, h, valid, feasible, degenerate, np.array(Z), z0)
+        bp = table.bps[li]
+        u0, u1 = table.unit_start[li], table.unit_start[li + 1]
+        piece = patterns[:, u0:u1].astype(np.intp)
+        nb = len(bp)
+        if nb:
+            nrm = np.linalg.norm(Z, axis=2)
+            const = nrm <= tol * js
+            safe = np.where(const, 1.0, nrm)
+            r0 = table.row_start[li]
+            for j, beta in enumerate(bp):
+                s = np.where(piece > j, -1.0, 1.0)
+                rows = slice(r0 + j, r0 + nb * (u1 - u0), nb)
+                G[:, rows, :] = (s / safe)[:, :, None] * Z
+                rhs = s * (beta - z0)
+                h[:, rows] = rhs / safe
+                valid[:, rows] = ~const
+                eps = tol * (zs + abs(beta))
+                feasible &= ~np.any(const & (rhs < -eps), axis=1)
+                degenerate |= np.any(const & (np.abs(rhs) <= eps), axis=1)
+        slope, icpt = _post(act, bp, piece)
+        P = slope[:, :, None] * Z
+        q = slope * z0 + icpt
+        js = np.abs(slope) * js
+        zs = np.abs(slope) * zs + np.abs(icpt)
+    # every layer splits (include_output): the output map is the last post-activation
+    return HRep(G, h, valid, feasible, degenerate, P, q)
+
+
+def _forward(
+    table: UnitTable,
+    x: np.ndarray,
+    tol: float,
+    direction: np.ndarray | None = None,
+    second: np.ndarray | None = None,
+    tied: np.ndarray | None = None,
+) -> np.ndarray:
+    """Pieces at ``x`` (F, n); units at a breakpoint are decided along ``direction``, then ``second``.
+
+    A unit is *at* a breakpoint when ``tied`` says so (F, n_units), or when its value
+    is there up to rounding (``tol`` times its cancellation-free magnitude). Its side
+    is the sign of its derivative along ``direction`` (through the pieces already
+    chosen for earlier layers), else along ``second``, else of its value.
+    """
+    F, n = x.shape
+    out = np.zeros((F, table.n_units), dtype=np.int8)
+    hval = x
+    zs = np.abs(x)
+    lex = direction is not None
+    if lex:
+        dh = np.ascontiguousarray(np.broadcast_to(direction, x.shape))
+        eh = np.ascontiguousarray(np.broadcast_to(second, x.shape))
+        dhs, ehs = np.abs(dh), np.abs(eh)
+    for li in range(table.n_split):
+        W, b, act, bp = table.weights[li], table.biases[li], table.acts[li], table.bps[li]
+        absW = np.abs(W)
+        z = hval @ W.T + b
+        zs = zs @ absW.T + np.abs(b)
+        if lex:
+            dz, ez = dh @ W.T, eh @ W.T
+            dzs, ezs = dhs @ absW.T, ehs @ absW.T
+        piece = np.zeros(z.shape, dtype=np.intp)
+        u0, u1 = table.unit_start[li], table.unit_start[li + 1]
+        for beta in bp:
+            v = z - beta
+            above = v > 0
+            if lex:
+                tie = np.abs(v) <= tol * (zs + abs(beta))
+                if tied is not None:
+                    tie |= tied[:, u0:u1]
+                if np.any(tie):
+                    side = np.where(
+                        np.abs(dz) > tol * dzs, dz > 0, np.where(np.abs(ez) > tol * ezs, ez > 0, above)
+                    )
+                    above = np.where(tie, side, above)
+            piece += above
+        out[:, u0:u1] = piece
+        slope, icpt = _post(act, bp, piece)
+        hval = slope * z + icpt
+        zs = np.abs(slope) * zs + np.abs(icpt)
+        if lex:
+            dh, eh = slope * dz, slope * ez
+            dhs, ehs = np.abs(slope) * dzs, np.abs(slope) * ezs
+    return out
+
+
+def patterns_at(table: UnitTable, x: np.ndarray) -> np.ndarray:
+    """Pattern (pieces of the splitting units) at each point of ``x`` (F, n)."""
+    return _forward(table, x, 0.0)
+
+
+def patterns_across(
+    table: UnitTable,
+    x: np.ndarray,
+    direction: np.ndarray,
+    second: np.ndarray,
+    tol: float,
+    tied: np.ndarray | None = None,
+) -> np.ndarray:
+    """Pattern of the region entered from ``x`` along ``direction`` (lexicographically).
+
+    The pattern at ``x + δ d + δ² e`` for ``δ → 0+`` (``d = direction``,
+    ``e = second``): a unit at a breakpoint at ``x`` takes the side its directional
+    derivative along ``d`` points to, then along ``e``, the derivatives using the
+    pieces already chosen for earlier layers. This is exact where several units
+    meet at ``x`` (coincident hyperplanes, a deeper unit's bent hyperplane through
+    ``x``), which a finite step cannot guarantee.
+
+    Parameters
+    ----------
+    x, direction, second : ndarray of shape (F, n)
+    tol : float
+        Relative tolerance for a value or derivative to be zero.
+    tied : bool ndarray of shape (F, n_units), optional
+        Units known to be at a breakpoint at ``x`` (e.g. the units whose rows are
+        the facet being crossed).
+    """
+    return _forward(table, x, tol, direction, second, tied)

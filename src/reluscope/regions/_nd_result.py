@@ -1,0 +1,219 @@
+"""The result of an n-D region enumeration: regions, facets, dual graph, lookup."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+
+from .._validation import as_points
+from ..domains import Box, Polytope
+from ._nd_geometry import UnitTable, patterns_at
+
+__all__ = ["Region", "NdRegions", "pattern_keys", "pattern_void"]
+
+
+def pattern_void(patterns: np.ndarray) -> np.ndarray:
+    """Each int8 pattern row as one opaque scalar (sortable, for ``np.unique``), shape (R,)."""
+    p = np.ascontiguousarray(patterns, dtype=np.int8)
+    if p.shape[1] == 0:
+        return np.zeros(p.shape[0], dtype="V1")
+    return p.view(np.dtype((np.void, p.shape[1]))).ravel()
+
+
+def pattern_keys(patterns: np.ndarray) -> list[bytes]:
+    """One hashable key per int8 pattern row."""
+    return pattern_void(patterns).tolist()
+
+
+@dataclass(frozen=True)
+class Region:
+    """One activation region ``{x : A x <= b}`` (facets only) and the network on it.
+
+    Attributes
+    ----------
+    pattern : int8 ndarray of shape (n_units,)
+    A : ndarray of shape (n_facets, n_in), unit outward normals
+    b : ndarray of shape (n_facets,)
+    centre : ndarray of shape (n_in,), Chebyshev centre
+    radius : float, Chebyshev radius (capped for unbounded regions)
+    A_out : ndarray of shape (n_out, n_in) and c_out : (n_out,)
+        ``net(x) = A_out x + c_out`` on the region.
+    neighbors : int ndarray of shape (n_facets,), region across each facet (``-1``: domain
+        boundary, or not enumerated in a partial result)
+    units : int ndarray of shape (n_facets,), the unit whose breakpoint is the facet
+        (``-1`` for a facet of the domain)
+    """
+
+    pattern: np.ndarray
+    A: np.ndarray
+    b: np.ndarray
+    centre: np.ndarray
+    radius: float
+    A_out: np.ndarray
+    c_out: np.ndarray
+    neighbors: np.ndarray
+    units: np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
+class NdRegions:
+    """All activation regions of a network in ``R^n``, a box or a polytope.
+
+    Region ``i`` is ``{x : facet_A[s] x <= facet_b[s]}`` with ``s =
+    slice(facet_offsets[i], facet_offsets[i + 1])``: a minimal H-representation
+    (every row a facet; coincident rows kept once). Neighbouring regions share a
+    facet; :meth:`dual_graph` is the graph of that relation.
+
+    Attributes
+    ----------
+    patterns : int8 ndarray of shape (n_regions, n_units)
+        Same unit order as :meth:`Network.pattern` (hidden layers, then the output
+        layer when ``include_output``).
+    centres : ndarray of shape (n_regions, n_in)
+        Chebyshev centres (interior points farthest from the boundary).
+    radii : ndarray of shape (n_regions,)
+        Chebyshev radii, capped at ``radius_cap`` (unbounded regions).
+    A_out, c_out : ndarrays of shape (n_regions, n_out, n_in) and (n_regions, n_out)
+        The network on region ``i`` is ``x -> A_out[i] @ x + c_out[i]``.
+    facet_offsets : int ndarray of shape (n_regions + 1,)
+    facet_A, facet_b : ndarrays of shape (n_facets, n_in) and (n_facets,)
+    facet_units : int ndarray of shape (n_facets,), ``-1`` for a domain facet
+    facet_neighbors : int ndarray of shape (n_facets,), ``-1`` for none
+    is_partial : bool
+        True when the walk stopped at ``max_regions`` (some regions are missing).
+    radius_cap, tol, map_tol : float
+    """
+
+    patterns: np.ndarray
+    centres: np.ndarray
+    radii: np.ndarray
+    A_out: np.ndarray
+    c_out: np.ndarray
+    facet_offsets: np.ndarray
+    facet_A: np.ndarray
+    facet_b: np.ndarray
+    facet_units: np.ndarray
+    facet_neighbors: np.ndarray
+    is_partial: bool
+    radius_cap: float
+    tol: float
+    map_tol: float
+    domain: Box | Polytope | None = None
+    table: UnitTable | None = field(default=None, repr=False)
+
+    # ---------------------------------------------------------------- counts
+    def __len__(self) -> int:
+        return int(self.patterns.shape[0])
+
+    @property
+    def n_activation_regions(self) -> int:
+        """Number of activation regions (distinct full-dimensional patterns)."""
+        return len(self)
+
+    @property
+    def n_in(self) -> int:
+        return int(self.centres.shape[1])
+
+    @cached_property
+    def edges(self) -> np.ndarray:
+        """Pairs ``(i, j)``, ``i < j``, of regions sharing a facet; shape (n_edges, 2)."""
+        reg = np.repeat(np.arange(len(self)), np.diff(self.facet_offsets))
+        nb = self.facet_neighbors
+        keep = nb > reg
+        pairs = np.stack([reg[keep], nb[keep]], axis=1)
+        back = nb >= 0
+        pairs_back = np.stack([nb[back & (nb < reg)], reg[back & (nb < reg)]], axis=1)
+        allp = np.concatenate([pairs, pairs_back]) if len(pairs_back) else pairs
+        if len(allp) == 0:
+            return np.zeros((0, 2), dtype=np.int64)
+        return np.unique(allp, axis=0).astype(np.int64)
+
+    @cached_property
+    def linear_labels(self) -> np.ndarray:
+        """Linear region of each activation region, shape (n_regions,).
+
+        Neighbours whose affine maps coincide (within ``map_tol`` relative to the
+        largest map coefficient) are merged, transitively (union-find over the dual
+        graph; Hanin & Rolnick 2019, Lemma 3). Equal gradients suffice: the two maps
+        agree on the shared facet, so their constant terms then agree too.
+        """
+        from scipy.sparse import coo_matrix
+        from scipy.sparse.csgraph import connected_components
+
+        n = len(self)
+        if n == 0:
+            return np.zeros(0, dtype=np.int64)
+        e = self.edges
+        scale = 1.0 + float(np.max(np.abs(self.A_out), initial=0.0))
+        diff = np.max(np.abs(self.A_out[e[:, 0]] - self.A_out[e[:, 1]]), axis=(1, 2), initial=0.0)
+        same = e[diff <= self.map_tol * scale]
+        g = coo_matrix((np.ones(len(same)), (same[:, 0], same[:, 1])), shape=(n, n))
+        _, labels = connected_components(g, directed=False)
+        return labels.astype(np.int64)
+
+    @property
+    def n_linear_regions(self) -> int:
+        """Number of linear regions (neighbours with equal affine maps merged)."""
+        return int(np.max(self.linear_labels, initial=-1) + 1)
+
+    # ---------------------------------------------------------------- regions
+    def halfspaces(self, i: int) -> tuple[np.ndarray, np.ndarray]:
+        """``(A, b)`` of region ``i``: its facets, ``A x <= b`` with unit rows."""
+        s = slice(self.facet_offsets[i], self.facet_offsets[i + 1])
+        return self.facet_A[s], self.facet_b[s]
+
+    def region(self, i: int) -> Region:
+        """Everything about region ``i`` as a :class:`Region`."""
+        n = len(self)
+        if not -n <= i < n:
+            raise IndexError(f"region index {i} out of range for {n} regions")
+        i %= n
+        s = slice(self.facet_offsets[i], self.facet_offsets[i + 1])
+        return Region(
+            self.patterns[i], self.facet_A[s], self.facet_b[s], self.centres[i], float(self.radii[i]),
+            self.A_out[i], self.c_out[i], self.facet_neighbors[s], self.facet_units[s],
+        )
+
+    def dual_graph(self) -> Any:
+        """The dual graph (``networkx.Graph``): one node per region, an edge per shared facet.
+
+        Edge attribute ``same_map`` tells whether the two affine maps are equal.
+        """
+        import networkx as nx
+
+        g = nx.Graph()
+        g.add_nodes_from(range(len(self)))
+        labels = self.linear_labels
+        for a, b in self.edges.tolist():
+            g.add_edge(a, b, same_map=bool(labels[a] == labels[b]))
+        return g
+
+    @cached_property
+    def _index(self) -> dict[bytes, int]:
+        return {k: i for i, k in enumerate(pattern_keys(self.patterns))}
+
+    def locate(self, points: Any) -> np.ndarray:
+        """Index of the region containing each point (``-1``: outside the domain or not found).
+
+        A point is matched by its activation pattern; a point on a boundary takes the
+        pattern :meth:`Network.pattern` gives it, which may belong to no region
+        (``-1``) when several boundaries meet there.
+
+        Parameters
+        ----------
+        points : array_like of shape (n_points, n_in) or (n_in,)
+
+        Returns
+        -------
+        int ndarray of shape (n_points,) (or a scalar array for one point)
+        """
+        x, single = as_points(points, self.n_in, "points")
+        pats = patterns_at(self.table, x)
+        index = self._index
+        out = np.array([index.get(k, -1) for k in pattern_keys(pats)], dtype=np.int64)
+        if self.domain is not None:
+            out[~self.domain.contains(x, 1e-12)] = -1
+        return out[0] if single else out
