@@ -16,6 +16,7 @@ __all__ = [
     "ModelFileError",
     "DomainError",
     "SolverError",
+    "MissingDependencyError",
     "ReluscopeWarning",
     "LargeLayerWarning",
     "StrippedLayerWarning",
@@ -60,6 +61,16 @@ class DomainError(ReluscopeError, ValueError):
 
 class SolverError(ReluscopeError, RuntimeError):
     """An LP/MILP solver failed or returned a status that cannot be trusted."""
+
+
+class MissingDependencyError(ReluscopeError, ImportError):
+    """An optional dependency (torch, onnx, matplotlib, ...) that a function needs is missing.
+
+    Examples
+    --------
+    >>> issubclass(MissingDependencyError, ImportError)
+    True
+    """
 
 
 class ReluscopeWarning(UserWarning):

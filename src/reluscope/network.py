@@ -472,11 +472,11 @@ class Network:
         return to_torch(self)
 
     @classmethod
-    def from_onnx(cls, path: Any) -> Network:
+    def from_onnx(cls, path: Any, **kwargs: Any) -> Network:
         """Read an ONNX model; see :func:`reluscope.io.from_onnx`."""
         from .io.onnx import from_onnx
 
-        return from_onnx(path)
+        return from_onnx(path, **kwargs)
 
     def to_onnx(self, path: Any) -> None:
         """Write an ONNX model; see :func:`reluscope.io.to_onnx`."""

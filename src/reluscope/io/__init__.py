@@ -13,8 +13,24 @@ from typing import Any
 from .._errors import ModelFileError
 from ..network import Network
 from .npz import load_npz, save_npz
+from .onnx import from_onnx, to_onnx
+from .sklearn import from_sklearn
+from .torch import from_torch, load_state_dict, save_state_dict, to_torch
 
-__all__ = ["load", "save", "load_npz", "save_npz", "SUFFIXES"]
+__all__ = [
+    "load",
+    "save",
+    "load_npz",
+    "save_npz",
+    "from_torch",
+    "to_torch",
+    "save_state_dict",
+    "load_state_dict",
+    "from_onnx",
+    "to_onnx",
+    "from_sklearn",
+    "SUFFIXES",
+]
 
 SUFFIXES = (".npz", ".onnx", ".pt", ".pth")
 
@@ -52,11 +68,7 @@ def load(path: str | os.PathLike, **kwargs: Any) -> Network:
     if suffix == ".npz":
         return load_npz(path)
     if suffix == ".onnx":
-        from .onnx import from_onnx
-
-        return from_onnx(path)
-    from .torch import load_state_dict
-
+        return from_onnx(path, **kwargs)
     return load_state_dict(path, **kwargs)
 
 
@@ -66,10 +78,6 @@ def save(net: Network, path: str | os.PathLike) -> None:
     if suffix == ".npz":
         save_npz(net, path)
     elif suffix == ".onnx":
-        from .onnx import to_onnx
-
         to_onnx(net, path)
     else:
-        from .torch import save_state_dict
-
         save_state_dict(net, path)

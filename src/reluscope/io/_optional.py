@@ -5,19 +5,9 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-from .._errors import ReluscopeError
+from .._errors import MissingDependencyError
 
 __all__ = ["MissingDependencyError", "require"]
-
-
-class MissingDependencyError(ReluscopeError, ImportError):
-    """An optional dependency that a function needs is not installed.
-
-    Examples
-    --------
-    >>> issubclass(MissingDependencyError, ImportError)
-    True
-    """
 
 
 def require(module: str, extra: str, purpose: str) -> ModuleType:
@@ -39,7 +29,7 @@ def require(module: str, extra: str, purpose: str) -> ModuleType:
     >>> require("no_such_module_xyz", "torch", "reading .pt files")
     Traceback (most recent call last):
     ...
-    reluscope.io._optional.MissingDependencyError: reading .pt files needs ... pip install reluscope[torch]
+    reluscope._errors.MissingDependencyError: reading .pt files needs ... pip install reluscope[torch]
     """
     try:
         return importlib.import_module(module)
