@@ -112,3 +112,30 @@ def test_include_output():
 def test_bad_input(call, err):
     with pytest.raises(err):
         call(Network.random([2, 3, 1], seed=0))
+
+
+@pytest.mark.parametrize("act", ["relu", "hardtanh", "abs", "leaky_relu"])
+def test_compiled_and_numpy_paths_agree(monkeypatch, act):
+    from reluscope.regions import _kernels
+
+    if not _kernels.HAVE_NUMBA:
+        pytest.skip("numba is not installed: only the NumPy path exists")
+    net = Network.random([5, 24, 24, 24, 3], seed=2, activation=act)
+    rng = np.random.default_rng(0)
+    pts = rng.normal(size=(30, 5))
+    fast = along_path(net, pts)
+    monkeypatch.setenv("RELUSCOPE_NO_NUMBA", "1")
+    slow = along_path(net, pts)
+    np.testing.assert_array_equal(fast.offsets, slow.offsets)
+    np.testing.assert_allclose(fast.t_lo, slow.t_lo, atol=1e-13)
+    np.testing.assert_array_equal(fast.patterns, slow.patterns)
+    np.testing.assert_allclose(fast.slope, slow.slope, atol=1e-10)
+    np.testing.assert_allclose(fast.intercept, slow.intercept, atol=1e-10)
+
+
+def test_piecewise_linear_output_always_splits():
+    # output relu(x): a ReLU output layer is part of the function
+    net = Network([(np.ones((1, 1)), np.zeros(1), "identity"), (np.ones((1, 1)), np.zeros(1), "relu")])
+    r = on_segment(net, [-1.0], [1.0])
+    assert r.n_activation_regions == 2
+    np.testing.assert_allclose(r.slope.ravel(), [0.0, 2.0])

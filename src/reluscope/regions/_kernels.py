@@ -22,7 +22,16 @@ import os
 
 import numpy as np
 
-__all__ = ["HAVE_NUMBA", "use_numba", "candidates", "child_pieces", "child_maps", "refine"]
+__all__ = [
+    "HAVE_NUMBA",
+    "use_numba",
+    "candidates",
+    "child_pieces",
+    "child_maps",
+    "chain_maps",
+    "refine",
+    "segment_layer",
+]
 
 try:  # pragma: no cover - depends on the environment
     import numba
@@ -72,7 +81,7 @@ def _child_pieces_np(cen, anc, Zp, Zq, ref, first, units, bps, wlin, wconst):
     uniq = np.unique(rows * m + units[pos] % m)  # one entry per (cell, unit)
     r_u, j_u = uniq // m, uniq % m
     a_u = anc[r_u]
-    z_u = cen[r_u, 0] * Zp[a_u, 0, j_u] + cen[r_u, 1] * Zp[a_u, 1, j_u] + Zq[a_u, j_u]
+    z_u = np.einsum("nk,nk->n", cen[r_u], Zp[a_u, :, j_u]) + Zq[a_u, j_u]
     w_u = cen[r_u] @ wlin + wconst
     p = np.zeros(len(uniq), dtype=np.int8)
     for beta in bps:
@@ -154,6 +163,7 @@ if HAVE_NUMBA:  # pragma: no branch
     @numba.njit(cache=True, nogil=True)
     def _child_pieces_nb(cen, anc, Zp, Zq, ref, first, units, bps, wlin, wconst):  # pragma: no cover
         n = anc.shape[0]
+        k = Zp.shape[1]
         m = Zq.shape[1]
         nb = bps.shape[0]
         piece = np.empty((n, m), dtype=np.int8)
@@ -161,11 +171,14 @@ if HAVE_NUMBA:  # pragma: no branch
             a = anc[c]
             for j in range(m):
                 piece[c, j] = ref[a, j]
-            s, t = cen[c, 0], cen[c, 1]
-            wc = s * wlin[0] + t * wlin[1] + wconst
+            wc = wconst
+            for d in range(k):
+                wc += cen[c, d] * wlin[d]
             for q in range(first[a], first[a + 1]):
                 j = units[q] % m
-                z = s * Zp[a, 0, j] + t * Zp[a, 1, j] + Zq[a, j]
+                z = Zq[a, j]
+                for d in range(k):
+                    z += cen[c, d] * Zp[a, d, j]
                 p = 0
                 for bi in range(nb):
                     if z - bps[bi] * wc > 0:
@@ -177,16 +190,18 @@ if HAVE_NUMBA:  # pragma: no branch
     def _child_maps_nb(anc, piece, ref, Zp, Zq, slopes, icpts, Rp, Rq, Wn, wlin, wconst,
                        first, units):  # pragma: no cover - compiled
         n = anc.shape[0]
+        k = Zp.shape[1]
         m = Zq.shape[1]
         mn = Rq.shape[1]
-        Np = np.empty((n, 2, mn))
+        Np = np.empty((n, k, mn))
         Nq = np.empty((n, mn))
         seen = np.zeros(m, dtype=np.int64)
+        v = np.empty(k)
         for c in range(n):
             a = anc[c]
             for o in range(mn):
-                Np[c, 0, o] = Rp[a, 0, o]
-                Np[c, 1, o] = Rp[a, 1, o]
+                for d in range(k):
+                    Np[c, d, o] = Rp[a, d, o]
                 Nq[c, o] = Rq[a, o]
             for q in range(first[a], first[a + 1]):
                 j = units[q] % m
@@ -198,14 +213,14 @@ if HAVE_NUMBA:  # pragma: no branch
                     continue
                 ds = slopes[pc] - slopes[pr]
                 dc = icpts[pc] - icpts[pr]
-                v0 = ds * Zp[a, 0, j] + dc * wlin[0]
-                v1 = ds * Zp[a, 1, j] + dc * wlin[1]
-                v2 = ds * Zq[a, j] + dc * wconst
+                for d in range(k):
+                    v[d] = ds * Zp[a, d, j] + dc * wlin[d]
+                vq = ds * Zq[a, j] + dc * wconst
                 for o in range(mn):
                     wo = Wn[o, j]
-                    Np[c, 0, o] += v0 * wo
-                    Np[c, 1, o] += v1 * wo
-                    Nq[c, o] += v2 * wo
+                    for d in range(k):
+                        Np[c, d, o] += v[d] * wo
+                    Nq[c, o] += vq * wo
         return Np, Nq
 
 
@@ -369,6 +384,159 @@ def refine(verts, offs, Zp, Zq, first, units, bps, wlin, wconst, rtol):
                       first, units, bps, wlin, float(wconst), float(rtol))
 
 
+if HAVE_NUMBA:  # pragma: no branch
+
+    @numba.njit(cache=True, nogil=True)
+    def _chain_maps_nb(anc, piece, ref, Zp, Zq, slopes, icpts, Rp, Rq, Wn, wlin, wconst,
+                       first, units):  # pragma: no cover - compiled
+        """Like ``_child_maps_nb`` for cells ordered along a line: each child of an ancestor
+        starts from the previous child's map and adds only the units that changed."""
+        n = anc.shape[0]
+        k = Zp.shape[1]
+        m = Zq.shape[1]
+        mn = Rq.shape[1]
+        Np = np.empty((n, k, mn))
+        Nq = np.empty((n, mn))
+        seen = np.zeros(m, dtype=np.int64)
+        v = np.empty(k)
+        for c in range(n):
+            a = anc[c]
+            chained = c > 0 and anc[c - 1] == a
+            for o in range(mn):
+                for d in range(k):
+                    Np[c, d, o] = Np[c - 1, d, o] if chained else Rp[a, d, o]
+                Nq[c, o] = Nq[c - 1, o] if chained else Rq[a, o]
+            for q in range(first[a], first[a + 1]):
+                j = units[q] % m
+                if seen[j] == c + 1:
+                    continue
+                seen[j] = c + 1
+                pc = piece[c, j]
+                pr = piece[c - 1, j] if chained else ref[a, j]
+                if pc == pr:
+                    continue
+                ds = slopes[pc] - slopes[pr]
+                dc = icpts[pc] - icpts[pr]
+                for d in range(k):
+                    v[d] = ds * Zp[a, d, j] + dc * wlin[d]
+                vq = ds * Zq[a, j] + dc * wconst
+                for o in range(mn):
+                    wo = Wn[o, j]
+                    for d in range(k):
+                        Np[c, d, o] += v[d] * wo
+                    Nq[c, o] += vq * wo
+        return Np, Nq
+
+
+def chain_maps(anc, piece, ref, Zp, Zq, slopes, icpts, Rp, Rq, Wn, wlin, wconst, first, units):
+    """Next-layer maps of cells ordered along a line (compiled only; see :func:`child_maps`)."""
+    return _chain_maps_nb(anc, piece, ref, np.ascontiguousarray(Zp), np.ascontiguousarray(Zq), slopes, icpts,
+                          Rp, Rq, np.ascontiguousarray(Wn), wlin, float(wconst), first, units)
+
+
+if HAVE_NUMBA:  # pragma: no branch
+
+    @numba.njit(cache=True, nogil=True)
+    def _segment_layer_nb(seg, t_lo, t_hi, Zp, Zq, bps, slopes, icpts, tol, ttol):  # pragma: no cover
+        """One layer of the 1-D engine for all cells at once.
+
+        Returns the reference pieces (at each cell's midpoint), the post-activation maps
+        with those pieces, the candidate lists (units crossing each cell) and the child
+        cells (segment, t_lo, t_hi, ancestor), in (segment, t) order.
+        """
+        n, _, m = Zp.shape
+        nb = bps.shape[0]
+        ref = np.zeros((n, m), dtype=np.int8)
+        Pp = np.empty((n, 1, m))
+        Pq = np.empty((n, m))
+        counts = np.zeros(n + 1, dtype=np.int64)
+        cap = 4 * n + 16
+        cu = np.empty(cap, dtype=np.int64)
+        ct = np.empty(cap)
+        cc = np.empty(cap, dtype=np.int64)
+        nc = 0
+        for c in range(n):
+            tl, th = t_lo[c], t_hi[c]
+            tm = 0.5 * (tl + th)
+            for j in range(m):
+                zp = Zp[c, 0, j]
+                zq = Zq[c, j]
+                p = 0
+                for bi in range(nb):
+                    beta = bps[bi]
+                    if zp * tm + zq - beta > 0:
+                        p += 1
+                    flo = zp * tl + zq - beta
+                    fhi = zp * th + zq - beta
+                    eps = tol * max(abs(flo), abs(fhi))
+                    if (flo > eps and fhi < -eps) or (flo < -eps and fhi > eps):
+                        tc = (beta - zq) / zp
+                        if tc > tl + ttol and tc < th - ttol:
+                            if nc == cap:
+                                cap *= 2
+                                g1 = np.empty(cap, dtype=np.int64)
+                                g1[:nc] = cu[:nc]
+                                cu = g1
+                                g2 = np.empty(cap)
+                                g2[:nc] = ct[:nc]
+                                ct = g2
+                                g3 = np.empty(cap, dtype=np.int64)
+                                g3[:nc] = cc[:nc]
+                                cc = g3
+                            cu[nc] = j + bi * m
+                            ct[nc] = tc
+                            cc[nc] = c
+                            nc += 1
+                            counts[c + 1] += 1
+                ref[c, j] = p
+                Pp[c, 0, j] = slopes[p] * zp
+                Pq[c, j] = slopes[p] * zq + icpts[p]
+        first = np.cumsum(counts)
+        # children: per cell, its crossings sorted by t, near-duplicates merged
+        n_child = n + nc
+        s_out = np.empty(n_child, dtype=np.int64)
+        lo_out = np.empty(n_child)
+        hi_out = np.empty(n_child)
+        a_out = np.empty(n_child, dtype=np.int64)
+        units = np.empty(nc, dtype=np.int64)
+        k = 0
+        for c in range(n):
+            f0, f1 = first[c], first[c + 1]
+            # insertion sort of this cell's crossings by t (lists are short); no allocation
+            for i in range(f0, f1):
+                units[i] = cu[i]
+            for i in range(f0 + 1, f1):
+                tv = ct[i]
+                j = i - 1
+                while j >= f0 and ct[j] > tv:
+                    ct[j + 1] = ct[j]
+                    j -= 1
+                ct[j + 1] = tv
+            cur = t_lo[c]
+            for i in range(f0, f1):
+                if ct[i] - cur <= ttol:
+                    continue
+                s_out[k] = seg[c]
+                lo_out[k] = cur
+                hi_out[k] = ct[i]
+                a_out[k] = c
+                k += 1
+                cur = ct[i]
+            s_out[k] = seg[c]
+            lo_out[k] = cur
+            hi_out[k] = t_hi[c]
+            a_out[k] = c
+            k += 1
+        return ref, Pp, Pq, first, units, s_out[:k].copy(), lo_out[:k].copy(), hi_out[:k].copy(), a_out[:k].copy()
+
+
+def segment_layer(seg, t_lo, t_hi, Zp, Zq, bps, slopes, icpts, tol, ttol):
+    """Compiled 1-D layer step (see ``_segment_layer_nb``)."""
+    return _segment_layer_nb(seg, t_lo, t_hi, np.ascontiguousarray(Zp), np.ascontiguousarray(Zq), bps,
+                             np.asarray(slopes, dtype=np.float64), np.asarray(icpts, dtype=np.float64),
+                             float(tol), float(ttol))
+
+
 # ---------------------------------------------------------------------------- dispatch
 
 def candidates(cen, radius, Zp, Zq, bps, wlin, wconst, rtol):
@@ -384,15 +552,16 @@ def candidates(cen, radius, Zp, Zq, bps, wlin, wconst, rtol):
 
 
 def child_pieces(cen, anc, Zp, Zq, ref, first, units, bps, wlin, wconst):
-    """Pieces (n, m) of every child cell from its centroid ``cen`` (n, 2)."""
+    """Pieces (n, m) of every child cell from an interior point ``cen`` (n, k)."""
     if use_numba():
-        return _child_pieces_nb(cen, anc, Zp, Zq, ref, first, units, bps, wlin, float(wconst))
+        return _child_pieces_nb(np.ascontiguousarray(cen), anc, np.ascontiguousarray(Zp),
+                                np.ascontiguousarray(Zq), ref, first, units, bps, wlin, float(wconst))
     return _child_pieces_np(cen, anc, Zp, Zq, ref, first, units, bps, wlin, wconst)
 
 
 def child_maps(anc, piece, ref, Zp, Zq, slopes, icpts, Rp, Rq, Wn, wlin, wconst, first, units):
     """Next-layer maps of every child: ancestor map ``(Rp, Rq)`` plus rank-k corrections."""
-    if use_numba() and Zp.shape[1] == 2:
+    if use_numba():
         return _child_maps_nb(anc, piece, ref, Zp, Zq, slopes, icpts, Rp, Rq, np.ascontiguousarray(Wn),
                               wlin, float(wconst), first, units)
     return _child_maps_np(anc, piece, ref, Zp, Zq, slopes, icpts, Rp, Rq, Wn, wlin, wconst)

@@ -93,20 +93,28 @@ class _Analyser:
     def __call__(
         self, G: np.ndarray, h: np.ndarray, valid: np.ndarray, seeds: np.ndarray, r_cap: float, tol_abs: float
     ) -> tuple[np.ndarray, ...]:
+        from . import _nd_batch
+
         if self.kernels is None:
-            from . import _nd_batch
-
-            return _nd_batch.analyse_regions(G, h, valid, seeds, r_cap, tol_abs, _MAX_ITER)
-        out = self.kernels.analyse_regions(G, h, valid, seeds, r_cap, tol_abs, _MAX_ITER)
-        failed = np.nonzero(out[-1] == self.kernels.FAILED)[0]
-        if failed.size:  # rare: re-solve with the batched solver (other pivoting)
-            from . import _nd_batch
-
-            redo = _nd_batch.analyse_regions(
-                G[failed], h[failed], valid[failed], seeds[failed], r_cap, tol_abs, 10 * _MAX_ITER
-            )
-            for full, part in zip(out, redo, strict=True):
-                full[failed] = part
+            out = _nd_batch.analyse_regions(G, h, valid, seeds, r_cap, tol_abs, _MAX_ITER)
+        else:
+            out = self.kernels.analyse_regions(G, h, valid, seeds, r_cap, tol_abs, _MAX_ITER)
+            failed = np.nonzero(out[-1] != 0)[0]
+            if failed.size:  # rare: re-solve with the batched solver (other pivoting)
+                redo = _nd_batch.analyse_regions(
+                    G[failed], h[failed], valid[failed], seeds[failed], r_cap, tol_abs, 10 * _MAX_ITER
+                )
+                for full, part in zip(out, redo, strict=True):
+                    full[failed] = part
+        for r in np.nonzero(out[-1] != 0)[0]:  # last resort: scipy's HiGHS, one LP per row
+            one = _nd_batch.analyse_region_highs(G[r], h[r], valid[r], r_cap, tol_abs)
+            for full, part in zip(out, one, strict=True):
+                full[r] = part[0]
+            if one[-1][0] != 0:
+                raise SolverError(
+                    "The LPs of one region failed in all three solvers (numba, NumPy, HiGHS); "
+                    "try another 'tol'."
+                )
         return out
 
 
@@ -379,18 +387,8 @@ def _cross(table: UnitTable, base: np.ndarray, trows: np.ndarray, degenerate: np
     out[r_f, u] = np.where(base[r_f, u] <= bj, bj + 1, bj)
     slow = np.nonzero(~fast)[0]
     if slow.size:
-        out[slow] = patterns_across(table, x[slow], normal[slow], second, tol,
-                                    _tied_units(table, trows[slow]))
+        out[slow] = patterns_across(table, x[slow], normal[slow], second, tol, trows[slow])
     return out
-
-
-def _tied_units(table: UnitTable, rows: np.ndarray) -> np.ndarray:
-    """Units with a row tight at each crossing point: ``rows`` (F, n_rows) -> (F, n_units)."""
-    if table.n_rows == table.n_units:  # one row per unit (no HardTanh): the same order
-        return rows
-    to_unit = np.zeros((table.n_rows, table.n_units), dtype=np.int32)
-    to_unit[np.arange(table.n_rows), table.row_unit] = 1
-    return (rows.astype(np.int32) @ to_unit) > 0
 
 
 def _assemble(state: WalkState, table: UnitTable, net: Network, dom: Any, partial: bool, r_cap: float,

@@ -198,7 +198,7 @@ def _forward(
 ) -> np.ndarray:
     """Pieces at ``x`` (F, n); units at a breakpoint are decided along ``direction``, then ``second``.
 
-    A unit is *at* a breakpoint when ``tied`` says so (F, n_units), or when its value
+    A unit is *at* a breakpoint when ``tied`` says so (F, n_rows), or when its value
     is there up to rounding (``tol`` times its cancellation-free magnitude). Its side
     is the sign of its derivative along ``direction`` (through the pieces already
     chosen for earlier layers), else along ``second``, else of its value.
@@ -222,13 +222,14 @@ def _forward(
             dzs, ezs = dhs @ absW.T, ehs @ absW.T
         piece = np.zeros(z.shape, dtype=np.intp)
         u0, u1 = table.unit_start[li], table.unit_start[li + 1]
-        for beta in bp:
+        r0, nb = table.row_start[li], len(bp)
+        for j, beta in enumerate(bp):
             v = z - beta
             above = v > 0
             if lex:
                 tie = np.abs(v) <= tol * (zs + abs(beta))
                 if tied is not None:
-                    tie |= tied[:, u0:u1]
+                    tie |= tied[:, r0 + j : table.row_start[li + 1] : nb]
                 if np.any(tie):
                     side = np.where(
                         np.abs(dz) > tol * dzs, dz > 0, np.where(np.abs(ez) > tol * ezs, ez > 0, above)
@@ -272,8 +273,8 @@ def patterns_across(
     x, direction, second : ndarray of shape (F, n)
     tol : float
         Relative tolerance for a value or derivative to be zero.
-    tied : bool ndarray of shape (F, n_units), optional
-        Units known to be at a breakpoint at ``x`` (e.g. the units whose rows are
-        the facet being crossed).
+    tied : bool ndarray of shape (F, n_rows), optional
+        Rows (unit and breakpoint) known to be tight at ``x`` (e.g. the rows of the
+        facet being crossed).
     """
     return _forward(table, x, tol, direction, second, tied)

@@ -75,11 +75,14 @@ def _inverse(B: np.ndarray, d: int, M: np.ndarray, inv: np.ndarray) -> bool:
 
 @njit(cache=True)
 def _ratio(A: np.ndarray, m: int, d: int, p: np.ndarray, slack: np.ndarray, Ap: np.ndarray,
-           eps: float) -> tuple[int, float]:
-    """Ratio test along ``p``: the first row to block (smallest index on ties) and the step."""
+           eps: float, is_act: np.ndarray) -> tuple[int, float]:
+    """Ratio test along ``p``: the first inactive row to block (smallest index on ties), the step."""
     enter = -1
     t_best = np.inf
     for i in range(m):
+        if is_act[i] != 0.0:
+            Ap[i] = 0.0
+            continue
         s = 0.0
         for j in range(d):
             s += A[i, j] * p[j]
@@ -114,7 +117,7 @@ def lp_max(
     m, d : numbers of rows and variables
     active : int array (>= d) receiving the rows defining the vertex (``-1``: an
         artificial row fixing a line of the feasible set)
-    W : float work array of shape (4, >= d, >= d); V : float work array (5, >= max(m, d))
+    W : float work array of shape (4, >= d, >= d); V : float work array (6, >= max(m, d))
     max_iter : cap on simplex pivots; hitting it returns ``FAILED``
 
     Returns
@@ -122,7 +125,7 @@ def lp_max(
     int : ``OPTIMAL``, ``UNBOUNDED`` or ``FAILED``
     """
     B, Q, inv, M = W[0], W[1], W[2], W[3]
-    p, q, lam, Ap, slack = V[0], V[1], V[2], V[3], V[4]
+    p, q, lam, Ap, slack, is_act = V[0], V[1], V[2], V[3], V[4], V[5]
     cnorm = 0.0
     for j in range(d):
         cnorm += c[j] * c[j]
@@ -132,6 +135,7 @@ def lp_max(
         for j in range(d):
             s -= A[i, j] * y[j]
         slack[i] = s
+        is_act[i] = 0.0
     # ---------------------------------------------------------------- phase 0
     k = 0
     while k < d:
@@ -168,11 +172,11 @@ def lp_max(
             pn = math.sqrt(best)
         for j in range(d):
             p[j] /= pn
-        enter, t_best = _ratio(A, m, d, p, slack, Ap, PIVOT_EPS)
+        enter, t_best = _ratio(A, m, d, p, slack, Ap, PIVOT_EPS, is_act)
         if enter < 0 and neutral:
             for j in range(d):
                 p[j] = -p[j]
-            enter, t_best = _ratio(A, m, d, p, slack, Ap, PIVOT_EPS)
+            enter, t_best = _ratio(A, m, d, p, slack, Ap, PIVOT_EPS, is_act)
         if enter < 0:
             if not neutral:
                 return UNBOUNDED
@@ -185,6 +189,7 @@ def lp_max(
             for i in range(m):
                 slack[i] -= t_best * Ap[i]
             slack[enter] = 0.0
+            is_act[enter] = 1.0
             for j in range(d):
                 B[k, j] = A[enter, j]
         active[k] = enter
@@ -227,7 +232,7 @@ def lp_max(
         for j in range(d):
             p[j] = -inv[j, leave]
             pn += p[j] * p[j]
-        enter, t_best = _ratio(A, m, d, p, slack, Ap, PIVOT_EPS * math.sqrt(pn))
+        enter, t_best = _ratio(A, m, d, p, slack, Ap, PIVOT_EPS * math.sqrt(pn), is_act)
         if enter < 0:
             return UNBOUNDED
         for j in range(d):
@@ -235,6 +240,8 @@ def lp_max(
         for i in range(m):
             slack[i] -= t_best * Ap[i]
         slack[enter] = 0.0
+        is_act[active[leave]] = 0.0
+        is_act[enter] = 1.0
         for j in range(d):
             B[leave, j] = A[enter, j]
         active[leave] = enter
@@ -414,7 +421,7 @@ def analyse_regions(
     slack = np.empty(m)
     act = np.zeros(n + 1, dtype=np.int64)
     W = np.zeros((4, n + 1, n + 1))
-    V = np.zeros((5, m + n + 2))
+    V = np.zeros((6, m + n + 2))
     for r in range(R):
         k = 0
         for i in range(m):
@@ -505,6 +512,7 @@ def analyse_regions(
             for j in range(n):
                 pt[j] = xc[j] + slack[a] * Gk[a, j]
             clear = np.inf
+            skip = False
             for a2 in range(k):
                 if a2 == a:
                     continue
@@ -519,11 +527,11 @@ def analyse_regions(
                     sin2 += w * w
                 if sin2 <= PARALLEL2:
                     if s2 < -tol_abs or (a2 < a and cosv > 0 and abs(hk[a2] - hk[a]) <= tol_abs):
-                        clear = -1.0  # cut off by a parallel row, or a repeat of an earlier row
+                        skip = True  # cut off by a parallel row, or a repeat of an earlier row
                         break
                     continue
                 clear = min(clear, s2 / math.sqrt(sin2))
-            if clear < 0:
+            if skip:
                 continue
             if clear > 1e3 * tol_abs:
                 fr = clear

@@ -75,8 +75,9 @@ def on_plane(
     polygon : array_like of shape (k, 2), optional
         A convex polygon in plane coordinates instead of a rectangle.
     include_output : bool, default False
-        Also split along the output units' breakpoints (a linear output unit splits
-        along its zero set: the decision boundary of a one-logit classifier).
+        Also split along the zero sets of a linear output layer (the decision boundary
+        of a one-logit classifier). A piecewise-linear output activation always splits
+        (its pieces are part of the pattern).
     tol : float
         Relative tolerance for a vertex to lie on a cutting line (no sliver regions).
     map_tol : float
@@ -121,6 +122,8 @@ def on_plane(
     if isinstance(chunk, bool) or not isinstance(chunk, (int, np.integer)) or chunk < 16:
         raise InvalidParameterError(f"'chunk' must be an integer >= 16; got {chunk!r}.")
     t0 = time.perf_counter()
+    # a piecewise-linear output activation is part of the function: it always splits
+    include_output = include_output or not net.layers[-1].activation.is_linear
     basis = np.stack([uu, vv])  # (2, n_in)
     if polygon is not None and bounds is not None:
         raise InvalidParameterError("Give either 'bounds' or 'polygon', not both.")

@@ -18,6 +18,7 @@ import numpy as np
 from .._errors import InvalidParameterError, ShapeError
 from .._validation import as_float_array
 from ..network import Network
+from . import _kernels as _k
 from ._recurrence import Homog, apply_activation, pieces_at, preactivation, split_breakpoints
 
 __all__ = ["SegmentRegions", "SegmentBatch", "on_segment", "on_segments", "along_path"]
@@ -194,25 +195,47 @@ def _check_net(net: Any) -> Network:
 def _segment_cells(
     net: Network, starts: np.ndarray, ends: np.ndarray, include_output: bool, tol: float
 ) -> tuple[np.ndarray, ...]:
-    """Core 1-D engine over all segments: returns seg, t_lo, t_hi, patterns, slope, intercept."""
+    """Core 1-D engine over all segments: returns seg, t_lo, t_hi, patterns, slope, intercept.
+
+    Cells are kept sorted by (segment, t). Per layer: find where each unit crosses a
+    breakpoint inside each cell (exactly, from the cell's affine map), split, then map
+    the children to the next layer through their ancestor's map plus a rank-k
+    correction for the k units that crossed it (see :mod:`._kernels`).
+    """
     n_seg = starts.shape[0]
     seg = np.arange(n_seg)
     t_lo = np.zeros(n_seg)
     t_hi = np.ones(n_seg)
-    P = (ends - starts)[:, None, :]  # (n, 1, n_in)
-    q = starts.copy()
     w = Homog.ones(1)
+    Zp, Zq = preactivation((ends - starts)[:, None, :], starts.copy(), net.layers[0], w)
     pieces: list[np.ndarray] = []
     n_layers = net.depth
     for li, layer in enumerate(net.layers):
         last = li == n_layers - 1
-        Zp, Zq = preactivation(P, q, layer, w)
-        bps = split_breakpoints(layer.activation, split_linear=last and include_output)
+        act = layer.activation
+        bps = split_breakpoints(act, split_linear=last and include_output)
         if last and not include_output:
             bps = np.zeros(0)
+        n_anc = len(seg)
+        anc = np.arange(n_anc)
+        if bps.size and not act.is_linear and _k.use_numba():
+            # compiled path: crossings, children, reference maps in one pass per layer
+            ref, Pp, Pq, first, units, seg, t_lo, t_hi, anc = _k.segment_layer(
+                seg, t_lo, t_hi, Zp, Zq, bps, act.slopes, act.intercepts, tol, _T_TOL)
+            pieces = [p[anc] for p in pieces]
+            mid = ((t_lo + t_hi) / 2)[:, None]
+            piece = _k.child_pieces(mid, anc, Zp, Zq, ref, first, units, bps, w.lin, w.const)
+            pieces.append(piece)
+            if last:
+                P, q = apply_activation(Zp[anc], Zq[anc], act, piece, w)
+            else:
+                Rp, Rq = preactivation(Pp, Pq, net.layers[li + 1], w)
+                Zp, Zq = _k.chain_maps(anc, piece, ref, Zp, Zq, act.slopes, act.intercepts, Rp, Rq,
+                                       net.layers[li + 1].weight, w.lin, w.const, first, units)
+            continue
         if bps.size:
             zp = Zp[:, 0, :]
-            new_cell, new_t = [], []
+            cc, new_t = [], []
             for beta in bps:
                 f_lo = zp * t_lo[:, None] + Zq - beta
                 f_hi = zp * t_hi[:, None] + Zq - beta
@@ -221,15 +244,15 @@ def _segment_cells(
                 c, u = np.nonzero(cross)
                 tc = (beta - Zq[c, u]) / zp[c, u]
                 ok = (tc > t_lo[c] + _T_TOL) & (tc < t_hi[c] - _T_TOL)
-                new_cell.append(c[ok])
+                cc.append(c[ok])
                 new_t.append(tc[ok])
-            cells = np.concatenate(new_cell)
+            cells = np.concatenate(cc)
             if cells.size:
-                # all edges: existing cell starts, segment ends, and the new crossings
+                # all edges: existing cell starts and the new crossings
                 all_seg = np.concatenate([seg, seg[cells]])
                 all_t = np.concatenate([t_lo, np.concatenate(new_t)])
                 is_old = np.zeros(all_t.shape, dtype=bool)
-                is_old[: len(seg)] = True
+                is_old[:n_anc] = True
                 order = np.lexsort((~is_old, all_t, all_seg))
                 all_seg, all_t, is_old = all_seg[order], all_t[order], is_old[order]
                 # crossings closer than _T_TOL to each other are one breakpoint (they are
@@ -239,20 +262,19 @@ def _segment_cells(
                 all_seg, all_t, is_old = all_seg[~dup], all_t[~dup], is_old[~dup]
                 nxt_same = np.concatenate([all_seg[1:] == all_seg[:-1], [False]])
                 new_hi = np.where(nxt_same, np.roll(all_t, -1), 1.0)
-                # cells stay sorted by (segment, t): each new cell lies in the last old
-                # cell that starts at or before it
-                parent = np.cumsum(is_old) - 1
+                # each new cell lies in the last old cell that starts at or before it
+                anc = np.cumsum(is_old) - 1
                 seg, t_lo, t_hi = all_seg, all_t, new_hi
-                Zp, Zq = Zp[parent], Zq[parent]
-                pieces = [p[parent] for p in pieces]
+                pieces = [p[anc] for p in pieces]
+        # dense NumPy path: every cell through its own map
+        Zp, Zq = Zp[anc], Zq[anc]
         mid = ((t_lo + t_hi) / 2)[:, None]
-        if bps.size or not layer.activation.is_linear:
-            piece = pieces_at(Zp, Zq, mid, w, bps if bps.size else layer.activation.breakpoints)
-        else:
-            piece = np.zeros(Zq.shape, dtype=np.int8)
+        piece = pieces_at(Zp, Zq, mid, w, bps) if bps.size else np.zeros(Zq.shape, np.int8)
         if not last or include_output:
             pieces.append(piece)
-        P, q = apply_activation(Zp, Zq, layer.activation, piece, w)
+        P, q = apply_activation(Zp, Zq, act, piece, w)
+        if not last:
+            Zp, Zq = preactivation(P, q, net.layers[li + 1], w)
     patterns = np.concatenate(pieces, axis=1) if pieces else np.zeros((len(seg), 0), np.int8)
     return seg, t_lo, t_hi, patterns, P[:, 0, :], q
 
@@ -273,8 +295,9 @@ def on_segments(
     net : Network
     starts, ends : array_like of shape (n_segments, n_in)
     include_output : bool, default False
-        Also split where an output unit crosses its breakpoints (for a linear output:
-        its zero set, the decision boundary of a one-logit classifier).
+        Also split along the zero sets of a linear output layer (the decision boundary
+        of a one-logit classifier). A piecewise-linear output activation always splits
+        (its pieces are part of the pattern).
     tol : float
         Relative tolerance: a unit whose pre-activation stays within ``tol`` times
         its magnitude of a breakpoint on a cell does not split it.
@@ -305,6 +328,8 @@ def on_segments(
         )
     if not (0 < tol < 1e-2):
         raise InvalidParameterError(f"'tol' must be in (0, 0.01); got {tol!r}.")
+    # a piecewise-linear output activation is part of the function: it always splits
+    include_output = include_output or not net.layers[-1].activation.is_linear
     seg, t_lo, t_hi, patterns, slope, icpt = _segment_cells(net, a, b, include_output, tol)
     offsets = np.searchsorted(seg, np.arange(a.shape[0] + 1))
     return SegmentBatch(a, b, offsets, t_lo, t_hi, patterns, slope, icpt, map_tol)
