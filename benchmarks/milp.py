@@ -1,0 +1,160 @@
+"""MILP region counting: times of ``reluscope.milp.count_regions`` and friends.
+
+Prints three tables (markdown), as recorded in ``docs/benchmarks.md`` ("MILP counting"):
+
+1. random He-initialised nets (biases N(0, 0.5^2)), hidden widths 8-8, box [-1, 1]^n0,
+   n0 = 2..6: exact count, listing, MIPBound, weight-aware bound, Serra et al.'s Theorem 1;
+2. two hidden layers sharing 22 units (n1 + n2 = 22, Serra et al. 2018 Fig. 5b's split,
+   here on a random net with n0 = 3);
+3. the digits setting of research note ``milp_bounds.md`` §6: 64-input MLPs over [0, 1]^64
+   (the bundled 64-16-16-10 MLP, and a 64-10-10-10 MLP trained here with l1 if torch is
+   installed), plus one optimisation (max logit 0) with SCIP's cuts on/off and HiGHS.
+
+Every solver runs on one thread. Usage::
+
+    python benchmarks/milp.py            # about 5 minutes on 2 cores
+    python benchmarks/milp.py --quick    # smaller, for a smoke test
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import time
+import warnings
+
+import numpy as np
+
+from reluscope import Box, Network, PartialResultWarning
+from reluscope.bounds import serra2018
+from reluscope.milp import approx_count, count_regions, encode, list_regions, weight_bound
+from reluscope.propagate import best_bounds
+
+
+def _fmt(t: float) -> str:
+    return f"{t:.2f}"
+
+
+def table_dimension(n0s: list[int], widths: list[int], time_limit: float) -> None:
+    print(f"\n### Exact counting vs input dimension (hidden {widths}, box [-1, 1]^n0, eps = 1e-6)\n")
+    print("| n0 | binaries | stable | regions | count s | list s | MIPBound (95%) | MIPBound s | weight bound "
+          "| Thm 1 |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for n0 in n0s:
+        net = Network.random([n0, *widths, 1], seed=n0, bias_scale=0.5)
+        box = Box(-1.0, 1.0, dim=n0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", PartialResultWarning)
+            r = count_regions(net, box, time_limit=time_limit)
+            lst = list_regions(net, box, time_limit=time_limit) if r.count <= 3000 else None
+            ap = approx_count(net, box, seed=0, time_limit=time_limit)
+        wb = weight_bound(net, box)
+        count = f"{r.count}" + ("" if r.status == "exact" else " (partial)")
+        lst_t = "—" if lst is None else _fmt(lst.time) + ("" if lst.count == r.count else f" ({lst.count}!)")
+        print(f"| {n0} | {r.n_binaries} | {r.n_stable} | {count} | {_fmt(r.time)} | {lst_t} | {ap.bound} "
+              f"| {_fmt(ap.time)} | {wb.bound} | {serra2018(n0, widths)} |", flush=True)
+
+
+def table_split22(n0: int, splits: list[tuple[int, int]], time_limit: float) -> None:
+    print(f"\n### Two hidden layers sharing 22 units (n0 = {n0}, box [-1, 1]^n0)\n")
+    print("| n1 | n2 | binaries | regions | count s | weight bound | Thm 1 |")
+    print("|---|---|---|---|---|---|---|")
+    for n1, n2 in splits:
+        net = Network.random([n0, n1, n2, 1], seed=22, bias_scale=0.5)
+        box = Box(-1.0, 1.0, dim=n0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", PartialResultWarning)
+            r = count_regions(net, box, time_limit=time_limit)
+        count = f"{r.count}" + ("" if r.status == "exact" else " (partial)")
+        print(f"| {n1} | {n2} | {r.n_binaries} | {count} | {_fmt(r.time)} | {weight_bound(net, box).bound} "
+              f"| {serra2018(n0, [n1, n2])} |", flush=True)
+
+
+def _digits_nets() -> list[tuple[str, Network]]:
+    from reluscope.data import bundled_network
+
+    nets = [("bundled 64-16-16-10", bundled_network())]
+    try:
+        import torch  # noqa: F401
+
+        from reluscope.datasets import load_digits
+        from reluscope.train import mlp
+
+        res = mlp(load_digits(), (10, 10), l1=1e-3, epochs=20, lr=0.1, seed=0)
+        nets.insert(0, (f"64-10-10-10, l1 1e-3 (test acc {res.test_accuracy:.2f})", res.network))
+    except ImportError:
+        print("(torch not installed: skipping the trained 10-10 net)")
+    return nets
+
+
+def table_digits(time_limit: float) -> None:
+    box = Box(0.0, 1.0, dim=64)
+    print(f"\n### Digits MLPs over [0, 1]^64 (count time limit {time_limit:g} s)\n")
+    print("| net | bounds | binaries | bounds s | regions | count s | weight bound | Thm 1 |")
+    print("|---|---|---|---|---|---|---|---|")
+    nets = _digits_nets()
+    for name, net in nets:
+        for method in ("interval", "linear", "lp"):
+            t0 = time.perf_counter()
+            lb = best_bounds(net, box, method)
+            tb = time.perf_counter() - t0
+            if method != "linear":
+                nb = encode(net, box, bounds=lb).n_binaries
+                print(f"| {name} | {method} | {nb} | {_fmt(tb)} | | | | |", flush=True)
+                continue
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", PartialResultWarning)
+                r = count_regions(net, box, time_limit=time_limit, bounds=lb)
+            count = f"{r.count}" + ("" if r.status == "exact" else " (partial: time limit)")
+            widths = list(net.hidden_widths)
+            print(f"| {name} | {method} | {r.n_binaries} | {_fmt(tb)} | {count} | {_fmt(r.time)} "
+                  f"| {weight_bound(net, box, bounds=lb).bound} | {serra2018(64, widths)} |", flush=True)
+    print("\n### Maximise logit 0 over [0, 1]^64 (linear bounds; dual bound = certified maximum)\n")
+    print("| net | solver | status | time s | value | dual bound |")
+    print("|---|---|---|---|---|---|")
+    import pyscipopt
+
+    for name, net in nets:
+        enc = encode(net, box)
+        c = np.zeros(net.n_out)
+        c[0] = 1.0
+        for label, kind in (("SCIP, cuts off (default)", "off"), ("SCIP, SCIP's default cuts", "on"),
+                            ("HiGHS", "highs")):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", PartialResultWarning)
+                t0 = time.perf_counter()
+                if kind == "highs":
+                    res = enc.maximize(c, solver="highs", time_limit=time_limit)
+                    status, val, bound = res.status, res.value, res.bound
+                else:
+                    s = enc.to_scip(cuts=kind == "on")
+                    s.model.setObjective(pyscipopt.quicksum(float(ci) * yi for ci, yi in zip(c, s.y, strict=True)),
+                                         "maximize")
+                    s.model.setParam("limits/time", time_limit)
+                    s.model.optimize()
+                    status, bound = s.model.getStatus(), s.model.getDualbound()
+                    val = s.model.getObjVal() if s.model.getNSols() else float("nan")
+                dt = time.perf_counter() - t0
+            print(f"| {name} | {label} | {status} | {_fmt(dt)} | {val:.6f} | {bound:.6f} |", flush=True)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="smaller settings (smoke test)")
+    args = ap.parse_args()
+    t0 = time.perf_counter()
+    print(f"## MILP counting benchmark ({platform.processor() or platform.machine()}, "
+          f"python {platform.python_version()}, one solver thread)")
+    if args.quick:
+        table_dimension([2, 3], [6, 6], 10.0)
+        table_split22(2, [(11, 11)], 10.0)
+        table_digits(5.0)
+    else:
+        table_dimension([2, 3, 4, 5, 6], [8, 8], 60.0)
+        table_split22(3, [(1, 21), (5, 17), (11, 11), (17, 5), (21, 1)], 40.0)
+        table_digits(40.0)
+    print(f"\nTotal {time.perf_counter() - t0:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
