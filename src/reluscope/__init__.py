@@ -44,7 +44,7 @@ __version__ = "0.1.0"
 
 # Submodules and functions that pull in more code are imported on first use, so that
 # ``import reluscope`` stays light and works without the optional extras.
-_LAZY_MODULES = {"regions", "bounds", "milp", "build", "io", "experiments", "plotting", "train"}
+_LAZY_MODULES = {"regions", "bounds", "milp", "build", "io", "experiments", "plotting", "train", "report"}
 _LAZY_ATTRS = {
     "stability": ("reluscope.stability", "stability"),
     "compress": ("reluscope.compress", "compress"),
