@@ -8,6 +8,8 @@ affine, and cells are split where it crosses an activation breakpoint
 
 from __future__ import annotations
 
+from ._nd import NdRegions, enumerate  # regions.enumerate: the maths name (shadows the builtin here only)
+from ._nd_result import Region
 from ._plane import on_plane
 from ._plane_result import PlaneRegions
 from ._plot import plot_plane
@@ -22,4 +24,7 @@ __all__ = [
     "on_plane",
     "PlaneRegions",
     "plot_plane",
+    "enumerate",
+    "NdRegions",
+    "Region",
 ]

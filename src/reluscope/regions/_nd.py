@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import time
 import warnings
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -30,7 +31,7 @@ from .._errors import DomainError, InvalidParameterError, PartialResultWarning, 
 from .._validation import check_positive_int
 from ..domains import Box, Polytope, as_domain
 from ..network import Network
-from ._nd_geometry import HRep, UnitTable, halfspaces, patterns_across, unit_table
+from ._nd_geometry import HRep, UnitTable, halfspaces, patterns_across, patterns_at, unit_table
 from ._nd_result import NdRegions, pattern_void
 from ._nd_state import WalkState, fingerprint
 
@@ -54,7 +55,7 @@ def _domain_rows(dom: Box | Polytope | None, n: int) -> tuple[np.ndarray, np.nda
 
 
 def _scale(net: Network, dom: Box | Polytope | None) -> float:
-    """Length scale of the problem: the domain's size, else where the first layer's hyperplanes lie."""
+    """Length scale of the problem: the domain's width, else where the first layer's hyperplanes lie."""
     if isinstance(dom, Box):
         return float(np.max(dom.hi - dom.lo))
     if isinstance(dom, Polytope):
@@ -63,12 +64,14 @@ def _scale(net: Network, dom: Box | Polytope | None) -> float:
             return float(np.max(box.hi - box.lo))
         except DomainError:
             pass
+    # all of R^n: the median distance of the first layer's hyperplanes from the origin
+    # (a far outlier must not make the tolerance coarse near the origin)
     W, b = net.layers[0].weight, net.layers[0].bias
     nrm = np.linalg.norm(W, axis=1)
     ok = nrm > 0
     dist = np.abs(b[ok]) / nrm[ok]
-    s = float(np.max(dist, initial=0.0))
-    return s if s > 0 else 1.0
+    dist = dist[dist > 0]
+    return float(np.median(dist)) if dist.size else 1.0
 
 
 class _Analyser:
@@ -79,16 +82,14 @@ class _Analyser:
             raise InvalidParameterError(f"'backend' must be one of {_BACKENDS}; got {backend!r}.")
         self.kernels = None
         if backend in ("auto", "numba"):
-            try:
-                from . import _nd_kernels
-            except ImportError:
-                if backend == "numba":
-                    raise InvalidParameterError(
-                        "backend='numba' needs numba (pip install 'reluscope[fast]'); "
-                        "use backend='numpy'."
-                    ) from None
-            else:
+            from . import _nd_kernels
+
+            if _nd_kernels.HAVE_NUMBA:
                 self.kernels = _nd_kernels
+            elif backend == "numba":
+                raise InvalidParameterError(
+                    "backend='numba' needs numba (pip install 'reluscope[fast]'); use backend='numpy'."
+                )
 
     def __call__(
         self, G: np.ndarray, h: np.ndarray, valid: np.ndarray, seeds: np.ndarray, r_cap: float, tol_abs: float
@@ -176,9 +177,11 @@ def enumerate(  # noqa: A001 - the public name is regions.enumerate
         Show a tqdm progress bar.
     tol : float, default 1e-9
         Relative tolerance: regions and facets whose Chebyshev radius is at most
-        ``tol`` times the problem's length scale (the domain's width, or the
-        farthest first-layer hyperplane from the origin) are too thin to count;
-        units whose gradient cancels to ``tol`` of its magnitude are constant.
+        ``tol`` times the problem's length scale (the domain's width, or over all
+        of ``R^n`` the median distance of the first layer's hyperplanes from the
+        origin) are too thin to count; units whose gradient cancels to ``tol`` of
+        its magnitude are constant. Over all of ``R^n`` the Chebyshev radius is
+        capped at 10 times that scale (``radius_cap``), for unbounded regions.
     map_tol : float, default 1e-9
         Relative tolerance for neighbouring affine maps to be equal (linear regions).
     checkpoint_every : float, default 30
@@ -211,7 +214,7 @@ def enumerate(  # noqa: A001 - the public name is regions.enumerate
 
     >>> import numpy as np
     >>> from reluscope import Network
-    >>> from reluscope.regions._nd import enumerate as enumerate_regions
+    >>> from reluscope.regions import enumerate as enumerate_regions
     >>> theta = np.array([0.1, 0.9, 1.7, 2.5])
     >>> W = np.stack([np.cos(theta), np.sin(theta)], axis=1)
     >>> net = Network([(W, np.array([0.3, -0.2, 0.5, 0.1]), "relu"),
@@ -241,11 +244,18 @@ def enumerate(  # noqa: A001 - the public name is regions.enumerate
         max_regions = check_positive_int(max_regions, "max_regions")
     if not checkpoint_every > 0:
         raise InvalidParameterError(f"'checkpoint_every' must be > 0 seconds; got {checkpoint_every!r}.")
-    n = net.n_in
-    dom = as_domain(domain, n)
-    rows = _domain_rows(dom, n)
-    table = unit_table(net, include_output)
+    dom = as_domain(domain, net.n_in)
+    rows = _domain_rows(dom, net.n_in)
+    fp = fingerprint(net, rows, include_output=include_output, tol=tol)
+    full_table = unit_table(net, include_output)
     scale = _scale(net, dom)
+    basis = _row_space(net) if dom is None else None
+    if basis is not None:  # the regions are cylinders over the row space of the first layer
+        first = net.layers[0]
+        net = net.with_layers([(first.weight @ basis, first.bias, first.activation), *net.layers[1:]])
+        rows = (np.zeros((0, basis.shape[1])), np.zeros(0))
+    n = net.n_in
+    table = unit_table(net, include_output)
     tol_abs = tol * scale
     r_cap = 10.0 * scale
     analyse = _Analyser(backend)
@@ -253,7 +263,6 @@ def enumerate(  # noqa: A001 - the public name is regions.enumerate
     second = rng.normal(size=n)
     second /= np.linalg.norm(second)
     state = WalkState(table.n_units, n, net.n_out)
-    fp = fingerprint(net, rows, include_output=include_output, tol=tol)
     if checkpoint is None or not state.load(checkpoint, fp):
         _seed_walk(state, table, dom, rows, scale, tol_abs, tol, r_cap, analyse, rng, second)
     bar = None
@@ -292,7 +301,10 @@ def enumerate(  # noqa: A001 - the public name is regions.enumerate
             PartialResultWarning,
             stacklevel=2,
         )
-    return _assemble(state, table, net, dom, partial, r_cap, tol, map_tol, include_output)
+    res = _assemble(state, full_table, net, dom, partial, r_cap, tol, map_tol, include_output)
+    if basis is not None:
+        res = _lift(res, basis)
+    return res
 
 
 def _seed_walk(state: WalkState, table: UnitTable, dom: Any, rows: tuple[np.ndarray, np.ndarray],
@@ -337,6 +349,15 @@ def _wave(state: WalkState, table: UnitTable, rows: tuple[np.ndarray, np.ndarray
         hr.G, hr.h, hr.valid, state.seeds.view()[ids], r_cap, tol_abs
     )
     ok = hr.feasible & (radius > tol_abs)
+    bad = np.nonzero(ok & np.any(patterns_at(table, centre) != pats, axis=1))[0]
+    for r in bad:  # the LPs went wrong (ill-conditioned rows): once more with HiGHS
+        from ._nd_batch import analyse_region_highs
+
+        one = analyse_region_highs(hr.G[r], hr.h[r], hr.valid[r], r_cap, tol_abs)
+        for full, part in zip((centre, radius, facet, fpoint, tied_rows), one, strict=False):
+            full[r] = part[0]
+        ok[r] = one[-1][0] == 0 and one[1][0] > tol_abs and np.array_equal(
+            patterns_at(table, one[0])[0], pats[r])
     state.status.view()[ids] = np.where(ok, 1, 2)
     state.head = int(ids[-1]) + 1
     facet[~ok] = 0
@@ -389,6 +410,31 @@ def _cross(table: UnitTable, base: np.ndarray, trows: np.ndarray, degenerate: np
     if slow.size:
         out[slow] = patterns_across(table, x[slow], normal[slow], second, tol, trows[slow])
     return out
+
+
+def _row_space(net: Network) -> np.ndarray | None:
+    """Orthonormal basis (n, k) of the first layer's row space when it has rank k < n, else None.
+
+    Every unit then depends on ``x`` only through its projection on that space, so over
+    all of ``R^n`` each region is a region of the k-dimensional problem times the
+    orthogonal complement (a lineality space that LPs cannot pivot on).
+    """
+    W = net.layers[0].weight
+    _, s, vt = np.linalg.svd(W, full_matrices=False)
+    k = int(np.sum(s > 1e-10 * max(float(s[0]) if s.size else 0.0, 1e-300)))
+    if k >= W.shape[1]:
+        return None
+    return vt[: max(k, 1)].T
+
+
+def _lift(res: NdRegions, basis: np.ndarray) -> NdRegions:
+    """Results computed in the row-space coordinates ``y = basis.T x``, in the input space."""
+    return replace(
+        res,
+        centres=res.centres @ basis.T,
+        A_out=res.A_out @ basis.T,
+        facet_A=res.facet_A @ basis.T,
+    )
 
 
 def _assemble(state: WalkState, table: UnitTable, net: Network, dom: Any, partial: bool, r_cap: float,

@@ -45,6 +45,17 @@ def lp_max_batch(A: np.ndarray, b: np.ndarray, c: np.ndarray, y0: np.ndarray, ma
     status : (K,) int, ``OPTIMAL`` / ``UNBOUNDED`` / ``FAILED``
     y : (K, d) optimal vertices
     active : (K, d) int, the rows defining them (``-1``: artificial row fixing a line)
+
+    Examples
+    --------
+    Maximise ``y0 + y1`` over the unit square, and ``y0`` over a half-plane (unbounded):
+
+    >>> A = np.array([[[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0], [0.0, -1.0]]] * 2)
+    >>> b = np.array([[1.0, 1.0, 0.0, 0.0], [1.0, 1.0, 0.0, 0.0]])
+    >>> mask = np.array([[True] * 4, [False, True, False, True]])
+    >>> status, y, _ = lp_max_batch(A, b, np.array([[1.0, 1.0], [1.0, 0.0]]), np.zeros((2, 2)), mask, 100)
+    >>> status.tolist(), y[0]
+    ([0, 1], array([1., 1.]))
     """
     K, m, d = A.shape
     y = np.array(y0, dtype=np.float64)
@@ -112,6 +123,12 @@ def lp_max_batch(A: np.ndarray, b: np.ndarray, c: np.ndarray, y0: np.ndarray, ma
         act = active[running]
         elig = (act >= 0) & (lam < -lam_tol[running, None])
         has = np.any(elig, axis=1)
+        done = running[~has]
+        if done.size:  # polish the optimal vertices from their defining rows
+            act_d = active[done]
+            rhs = np.where(act_d >= 0, b[done[:, None], np.maximum(act_d, 0)],
+                           np.einsum("bij,bj->bi", Brows[done], y[done]))
+            y[done] = np.einsum("bij,bj->bi", inv[~has], rhs)
         running = running[has]
         if running.size == 0:
             break
@@ -201,6 +218,14 @@ def _analyse_chunk(G: np.ndarray, h: np.ndarray, valid: np.ndarray, seeds: np.nd
         S = G[idx[:, None, None], sub]  # (S, n+1, n, n)
         rhs = h[idx[:, None, None], sub]
         ok = np.all(np.abs(np.linalg.det(S)) > 1e-14, axis=1)
+        # a bounded simplex iff the KKT multipliers (sum λ_i (G_i, 1) = (0, 1)) are all positive
+        Mk = np.concatenate([np.swapaxes(G[idx[:, None], rows], 1, 2), np.ones((len(idx), 1, n + 1))], axis=1)
+        okm = np.abs(np.linalg.det(Mk)) > 1e-14
+        lam = np.zeros((len(idx), n + 1))
+        e = np.zeros((int(okm.sum()), n + 1, 1))
+        e[:, n, 0] = 1.0
+        lam[okm] = np.linalg.solve(Mk[okm], e)[..., 0]
+        ok &= okm & np.all(lam > 1e-9, axis=1)
         V = np.zeros(S.shape[:3])
         if np.any(ok):
             V[ok] = np.linalg.solve(S[ok], rhs[ok][..., None])[..., 0]
@@ -259,7 +284,8 @@ def _analyse_chunk(G: np.ndarray, h: np.ndarray, valid: np.ndarray, seeds: np.nd
     facet[status != OPTIMAL] = 0
     rr, ii = np.nonzero(facet)
     sl_f = h[rr] - np.einsum("fjn,fn->fj", G[rr], fpoint[rr, ii])
-    tied[rr, ii] = valid[rr] & (np.abs(sl_f) <= tol_abs)
+    tied[rr, ii] = valid[rr] & par[rr, ii] & (np.abs(sl_f) <= tol_abs)
+    tied[rr, ii, ii] = True
     return centre, radius, facet, fpoint, tied, status
 
 

@@ -140,6 +140,20 @@ def halfspaces(table: UnitTable, patterns: np.ndarray, tol: float) -> HRep:
     Returns
     -------
     HRep
+
+    Examples
+    --------
+    The quadrant ``x0 > 0, x1 <= 0`` of two ReLUs on the axes:
+
+    >>> import numpy as np
+    >>> from reluscope import Network
+    >>> net = Network([(np.eye(2), np.zeros(2), "relu"), (np.ones((1, 2)), np.zeros(1), "identity")])
+    >>> hr = halfspaces(unit_table(net, False), np.array([[1, 0]], dtype=np.int8), 1e-9)
+    >>> hr.G[0], hr.h[0]
+    (array([[-1., -0.],
+           [ 0.,  1.]]), array([0., 0.]))
+    >>> hr.A_out[0], hr.c_out[0]
+    (array([[1., 0.]]), array([0.]))
     """
     R = patterns.shape[0]
     n = table.weights[0].shape[1]
@@ -247,7 +261,16 @@ def _forward(
 
 
 def patterns_at(table: UnitTable, x: np.ndarray) -> np.ndarray:
-    """Pattern (pieces of the splitting units) at each point of ``x`` (F, n)."""
+    """Pattern (pieces of the splitting units) at each point of ``x`` (F, n).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from reluscope import Network
+    >>> net = Network.random([2, 3, 1], seed=0)
+    >>> bool(np.array_equal(patterns_at(unit_table(net, False), np.ones((1, 2))), net.pattern(np.ones((1, 2)))))
+    True
+    """
     return _forward(table, x, 0.0)
 
 
@@ -276,5 +299,20 @@ def patterns_across(
     tied : bool ndarray of shape (F, n_rows), optional
         Rows (unit and breakpoint) known to be tight at ``x`` (e.g. the rows of the
         facet being crossed).
+
+    Examples
+    --------
+    At the origin both ReLUs of ``relu(x0), relu(x0 + x1)`` are at their breakpoint; the
+    direction decides:
+
+    >>> import numpy as np
+    >>> from reluscope import Network
+    >>> net = Network([(np.array([[1.0, 0.0], [1.0, 1.0]]), np.zeros(2), "relu"),
+    ...                (np.ones((1, 2)), np.zeros(1), "identity")])
+    >>> t = unit_table(net, False)
+    >>> patterns_across(t, np.zeros((2, 2)), np.array([[1.0, -2.0], [-1.0, 0.0]]),
+    ...                 np.array([0.6, 0.8]), 1e-9)
+    array([[1, 0],
+           [0, 0]], dtype=int8)
     """
     return _forward(table, x, tol, direction, second, tied)

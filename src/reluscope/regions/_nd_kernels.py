@@ -14,9 +14,10 @@ is fixed by an artificial equality row, which never leaves). Phase 1 is the
 simplex method on vertices with Bland's rule (smallest index leaves and enters),
 which cannot cycle.
 
-The functions are compiled with ``numba.njit`` (the ``fast`` extra). This module
-is imported only when numba is installed; without it the batched, vectorised
-solver of :mod:`._nd_batch` (the same algorithm in lockstep over many LPs) is used.
+The functions are compiled with ``numba.njit`` (the ``fast`` extra). Without numba
+they stay plain Python, and :func:`reluscope.regions._nd.enumerate` uses the batched,
+vectorised solver of :mod:`._nd_batch` instead (the same algorithm, in lockstep over
+many LPs).
 Rows are expected to be scaled to norm about 1, so the absolute thresholds below
 are relative ones.
 """
@@ -26,9 +27,19 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
 
-__all__ = ["lp_max", "householder_basis", "analyse_regions", "OPTIMAL", "UNBOUNDED", "FAILED"]
+try:
+    from numba import njit
+
+    HAVE_NUMBA = True
+except ImportError:  # pragma: no cover - numba is the optional "fast" extra
+    HAVE_NUMBA = False
+
+    def njit(*args, **kwargs):  # type: ignore[no-redef]
+        """Without numba the kernels stay plain (slow) Python; enumerate uses _nd_batch."""
+        return lambda f: f
+
+__all__ = ["lp_max", "householder_basis", "analyse_regions", "OPTIMAL", "UNBOUNDED", "FAILED", "HAVE_NUMBA"]
 
 OPTIMAL = 0
 UNBOUNDED = 1
@@ -80,14 +91,11 @@ def _ratio(A: np.ndarray, m: int, d: int, p: np.ndarray, slack: np.ndarray, Ap: 
     enter = -1
     t_best = np.inf
     for i in range(m):
-        if is_act[i] != 0.0:
-            Ap[i] = 0.0
-            continue
         s = 0.0
         for j in range(d):
             s += A[i, j] * p[j]
         Ap[i] = s
-        if s > eps:
+        if s > eps and is_act[i] == 0.0:
             t = max(slack[i], 0.0) / s
             if t < t_best:
                 t_best = t
@@ -123,6 +131,18 @@ def lp_max(
     Returns
     -------
     int : ``OPTIMAL``, ``UNBOUNDED`` or ``FAILED``
+
+    Examples
+    --------
+    Maximise ``y0 + y1`` over the unit square, from its corner ``(0, 0)``:
+
+    >>> import numpy as np
+    >>> A = np.array([[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0], [0.0, -1.0]])
+    >>> b = np.array([1.0, 1.0, 0.0, 0.0])
+    >>> y = np.zeros(2)
+    >>> lp_max(A, b, np.ones(2), y, 4, 2, np.zeros(2, np.int64), np.zeros((4, 2, 2)),
+    ...        np.zeros((6, 6)), 100), y
+    (0, array([1., 1.]))
     """
     B, Q, inv, M = W[0], W[1], W[2], W[3]
     p, q, lam, Ap, slack, is_act = V[0], V[1], V[2], V[3], V[4], V[5]
@@ -227,6 +247,19 @@ def lp_max(
                 if leave < 0 or active[i] < active[leave]:
                     leave = i
         if leave < 0:
+            # polish: the vertex exactly from its defining rows (the steps accumulate rounding)
+            for i in range(d):
+                q[i] = b[active[i]] if active[i] >= 0 else 0.0
+                if active[i] < 0:
+                    for j in range(d):
+                        q[i] += B[i, j] * y[j]
+            for i in range(d):
+                s = 0.0
+                for j in range(d):
+                    s += inv[i, j] * q[j]
+                p[i] = s
+            for i in range(d):
+                y[i] = p[i]
             return OPTIMAL
         pn = 0.0
         for j in range(d):
@@ -280,7 +313,8 @@ def _outer_simplex(Gk: np.ndarray, hk: np.ndarray, act: np.ndarray, n: int, V: n
                    W: np.ndarray) -> bool:
     """Vertices ``V[:n+1, :n]`` of the simplex of the Chebyshev ball's ``n + 1`` touching rows.
 
-    At the Chebyshev optimum the touching normals positively span ``R^n`` (KKT), so
+    At the Chebyshev optimum ``sum_i λ_i (G_i, 1) = (0, 1)`` (KKT); when every
+    multiplier ``λ_i`` is positive the touching normals positively span ``R^n``, so
     they bound a simplex that contains the region: an outer bound for free.
     """
     S, M, inv = W[0], W[1], W[2]
@@ -360,6 +394,59 @@ def _facet_lp(Gk: np.ndarray, hk: np.ndarray, k: int, n: int, a: int, xc: np.nda
 
 
 @njit(cache=True)
+def _chebyshev(Gk: np.ndarray, hk: np.ndarray, k: int, n: int, x0: np.ndarray, r_cap: float,
+               Ac: np.ndarray, bc: np.ndarray, cc: np.ndarray, yc: np.ndarray, act: np.ndarray,
+               W: np.ndarray, V: np.ndarray, max_iter: int) -> int:
+    """Chebyshev centre of ``{Gk[:k] x <= hk[:k]}``: max t s.t. G x + t <= h, t <= r_cap.
+
+    The centre and radius are left in ``yc[:n]``, ``yc[n]``, the touching rows in
+    ``act`` and their multipliers in ``V[2]``.
+    """
+    t0 = r_cap
+    for a in range(k):
+        s = hk[a]
+        for j in range(n):
+            Ac[a, j] = Gk[a, j]
+            s -= Gk[a, j] * x0[j]
+        Ac[a, n] = 1.0
+        bc[a] = hk[a]
+        t0 = min(t0, s)
+    for j in range(n):
+        Ac[k, j] = 0.0
+        yc[j] = x0[j]
+        cc[j] = 0.0
+    cc[n] = 1.0
+    Ac[k, n] = 1.0
+    bc[k] = r_cap
+    yc[n] = t0
+    return lp_max(Ac, bc, cc, yc, k + 1, n + 1, act, W, V, max_iter)
+
+
+@njit(cache=True)
+def _simplex_filter(Gk: np.ndarray, hk: np.ndarray, k: int, n: int, act: np.ndarray, V: np.ndarray,
+                    W: np.ndarray, Vs: np.ndarray, tol: float, cand: np.ndarray) -> bool:
+    """Mark in ``cand[:k]`` the rows that touch the simplex of the Chebyshev ball's touching rows.
+
+    Needs the multipliers of the Chebyshev LP in ``V[2]``; False (nothing marked)
+    when they do not bound a simplex.
+    """
+    for a in range(n + 1):
+        if act[a] < 0 or act[a] >= k or V[2, a] <= 1e-9:
+            return False
+    if not _outer_simplex(Gk, hk, act, n, Vs, W):
+        return False
+    for a in range(k):
+        top = -np.inf
+        for v in range(n + 1):
+            s = 0.0
+            for j in range(n):
+                s += Gk[a, j] * Vs[v, j]
+            top = max(top, s)
+        cand[a] = top >= hk[a] - tol
+    return True
+
+
+@njit(cache=True)
 def analyse_regions(
     G: np.ndarray,
     h: np.ndarray,
@@ -384,7 +471,7 @@ def analyse_regions(
     radius : (R,)
     facet : (R, m) int8, 1 where row ``i`` is a facet (the first of coincident rows)
     fpoint : (R, m, n) a point inside each facet, more than ``tol_abs`` from its boundary
-    tied : (R, m, m) bool, ``tied[r, i, j]``: row ``j`` is tight at facet ``i``'s point
+    tied : (R, m, m) bool, ``tied[r, i, j]``: row ``j`` is row ``i`` or coincident with it
     status : (R,) int64, ``FAILED`` when an LP failed (the caller re-solves the region)
     """
     R, m, n = G.shape
@@ -398,8 +485,12 @@ def analyse_regions(
     idx = np.empty(m, dtype=np.int64)
     Gk = np.zeros((m, n))
     hk = np.zeros(m)
-    Ac = np.zeros((m + 1, n + 1))
-    bc = np.zeros(m + 1)
+    Ac = np.zeros((m + 2, n + 1))
+    bc = np.zeros(m + 2)
+    Gq = np.zeros((m + 1, n))
+    hq = np.zeros(m + 1)
+    dd = np.zeros(n)
+    z0 = np.zeros(n)
     cc = np.zeros(n + 1)
     cc[n] = 1.0
     yc = np.zeros(n + 1)
@@ -421,7 +512,7 @@ def analyse_regions(
     slack = np.empty(m)
     act = np.zeros(n + 1, dtype=np.int64)
     W = np.zeros((4, n + 1, n + 1))
-    V = np.zeros((6, m + n + 2))
+    V = np.zeros((6, m + n + 3))
     for r in range(R):
         k = 0
         for i in range(m):
@@ -431,23 +522,8 @@ def analyse_regions(
                     Gk[k, j] = G[r, i, j]
                 hk[k] = h[r, i]
                 k += 1
-        # ---- Chebyshev centre: max t s.t. G x + t <= h, t <= r_cap
-        t0 = r_cap
-        for a in range(k):
-            s = hk[a]
-            for j in range(n):
-                Ac[a, j] = Gk[a, j]
-                s -= Gk[a, j] * seeds[r, j]
-            Ac[a, n] = 1.0
-            bc[a] = hk[a]
-            t0 = min(t0, s)
-        for j in range(n):
-            Ac[k, j] = 0.0
-            yc[j] = seeds[r, j]
-        Ac[k, n] = 1.0
-        bc[k] = r_cap
-        yc[n] = t0
-        st = lp_max(Ac, bc, cc, yc, k + 1, n + 1, act, W, V, max_iter)
+        # ---- Chebyshev centre
+        st = _chebyshev(Gk, hk, k, n, seeds[r], r_cap, Ac, bc, cc, yc, act, W, V, max_iter)
         if st != OPTIMAL:
             status[r] = FAILED
             continue
@@ -457,23 +533,49 @@ def analyse_regions(
         radius[r] = yc[n]
         if yc[n] <= tol_abs:
             continue
-        # ---- outer bound: the touching rows' simplex, else the bounding box
-        simplex = True
-        for a in range(n + 1):
-            if act[a] < 0 or act[a] >= k:
-                simplex = False
-        if simplex:
-            simplex = _outer_simplex(Gk, hk, act, n, Vs, W)
-        if simplex:
+        for a in range(k):
+            s = hk[a]
+            for j in range(n):
+                s -= Gk[a, j] * xc[j]
+            slack[a] = s
+        # ---- outer bound: the simplex of the Chebyshev ball's touching rows ...
+        bounded = _simplex_filter(Gk, hk, k, n, act, V, W, Vs, tol_abs, cand)
+        if not bounded and k > 0:
+            # ... else of the projective image z = y / (1 + d.y), y = x - centre, which is
+            # bounded when the region is pointed (d.r > 0 on its recession cone):
+            # G y <= s  <=>  (G + s d) z <= s, and d.z <= 1 is the image of infinity
+            tot = 0.0
             for a in range(k):
-                top = -np.inf
-                for v in range(n + 1):
-                    s = 0.0
+                tot += slack[a]
+            for j in range(n):
+                dd[j] = 0.0
+                for a in range(k):
+                    dd[j] -= Gk[a, j]
+                dd[j] *= 0.5 / tot
+            hmax = 0.0
+            for a in range(k + 1):
+                nq = 0.0
+                for j in range(n):
+                    gq = Gk[a, j] + slack[a] * dd[j] if a < k else dd[j]
+                    Gq[a, j] = gq
+                    nq += gq * gq
+                nq = math.sqrt(nq)
+                if nq > 0:
+                    hq[a] = (slack[a] if a < k else 1.0) / nq
+                    hmax = max(hmax, hq[a])
                     for j in range(n):
-                        s += Gk[a, j] * Vs[v, j]
-                    top = max(top, s)
-                cand[a] = top >= hk[a] - tol_abs
-        else:
+                        Gq[a, j] /= nq
+                else:  # 0 z <= s: never binding
+                    hq[a] = np.inf
+                    for j in range(n):
+                        Gq[a, j] = 0.0
+            for j in range(n):
+                z0[j] = 0.0
+            st = _chebyshev(Gq, hq, k + 1, n, z0, 10.0 * hmax, Ac, bc, cc, yc, act, W, V, max_iter)
+            if st == OPTIMAL:  # (row k of Gq, d.z <= 1, may be one of the touching rows)
+                bounded = _simplex_filter(Gq, hq, k + 1, n, act, V, W, Vs, 1e-9 * hmax, cand)
+        if not bounded:
+            # ... else the bounding box (2n LPs)
             for j in range(n):
                 for sgn in (1.0, -1.0):
                     for l in range(n):
@@ -499,11 +601,6 @@ def analyse_regions(
                         top += g * lo[j]
                 cand[a] = top >= hk[a] - tol_abs
         # ---- facets
-        for a in range(k):
-            s = hk[a]
-            for j in range(n):
-                s -= Gk[a, j] * xc[j]
-            slack[a] = s
         for a in range(k):
             if not cand[a]:
                 continue
@@ -549,10 +646,18 @@ def analyse_regions(
             facet[r, i] = 1
             for j in range(n):
                 fpoint[r, i, j] = x[j]
+            # rows tight at the facet point: the facet's own and its coincident rows (every
+            # other row is more than tol_abs away inside the facet's hyperplane)
             for a2 in range(k):
                 s2 = hk[a2]
+                cosv = 0.0
                 for j in range(n):
                     s2 -= Gk[a2, j] * x[j]
-                if abs(s2) <= tol_abs:
+                    cosv += Gk[a2, j] * Gk[a, j]
+                sin2 = 0.0
+                for j in range(n):
+                    w = Gk[a2, j] - cosv * Gk[a, j]
+                    sin2 += w * w
+                if a2 == a or (sin2 <= PARALLEL2 and abs(s2) <= tol_abs):
                     tied[r, i, idx[a2]] = True
     return centre, radius, facet, fpoint, tied, status

@@ -45,6 +45,16 @@ class Region:
         boundary, or not enumerated in a partial result)
     units : int ndarray of shape (n_facets,), the unit whose breakpoint is the facet
         (``-1`` for a facet of the domain)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from reluscope import Network
+    >>> from reluscope.regions import enumerate as enumerate_regions
+    >>> net = Network([(np.eye(2), np.zeros(2), "relu"), (np.ones((1, 2)), np.zeros(1), "identity")])
+    >>> r = enumerate_regions(net).region(0)   # one of the four quadrants
+    >>> r.A.shape, r.units.tolist()
+    ((2, 2), [0, 1])
     """
 
     pattern: np.ndarray
@@ -85,6 +95,22 @@ class NdRegions:
     is_partial : bool
         True when the walk stopped at ``max_regions`` (some regions are missing).
     radius_cap, tol, map_tol : float
+
+    Examples
+    --------
+    Two crossing lines through the origin: four quadrants, each bordering two others.
+
+    >>> import numpy as np
+    >>> from reluscope import Network
+    >>> from reluscope.regions import enumerate as enumerate_regions
+    >>> net = Network([(np.eye(2), np.zeros(2), "relu"), (np.array([[1.0, 0.0]]), np.zeros(1), "identity")])
+    >>> res = enumerate_regions(net)
+    >>> len(res), res.n_linear_regions          # x1 = 0 does not change the map relu(x0)
+    (4, 2)
+    >>> sorted(res.patterns.tolist())
+    [[0, 0], [0, 1], [1, 0], [1, 1]]
+    >>> res.dual_graph().number_of_edges()
+    4
     """
 
     patterns: np.ndarray
@@ -122,14 +148,11 @@ class NdRegions:
         """Pairs ``(i, j)``, ``i < j``, of regions sharing a facet; shape (n_edges, 2)."""
         reg = np.repeat(np.arange(len(self)), np.diff(self.facet_offsets))
         nb = self.facet_neighbors
-        keep = nb > reg
-        pairs = np.stack([reg[keep], nb[keep]], axis=1)
-        back = nb >= 0
-        pairs_back = np.stack([nb[back & (nb < reg)], reg[back & (nb < reg)]], axis=1)
-        allp = np.concatenate([pairs, pairs_back]) if len(pairs_back) else pairs
-        if len(allp) == 0:
+        known = (nb >= 0) & (nb != reg)
+        pairs = np.sort(np.stack([reg[known], nb[known]], axis=1), axis=1)
+        if len(pairs) == 0:
             return np.zeros((0, 2), dtype=np.int64)
-        return np.unique(allp, axis=0).astype(np.int64)
+        return np.unique(pairs, axis=0).astype(np.int64)
 
     @cached_property
     def linear_labels(self) -> np.ndarray:
@@ -161,12 +184,37 @@ class NdRegions:
 
     # ---------------------------------------------------------------- regions
     def halfspaces(self, i: int) -> tuple[np.ndarray, np.ndarray]:
-        """``(A, b)`` of region ``i``: its facets, ``A x <= b`` with unit rows."""
+        """``(A, b)`` of region ``i``: its facets, ``A x <= b`` with unit rows.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from reluscope import Box, Network
+        >>> from reluscope.regions import enumerate as enumerate_regions
+        >>> net = Network([(np.array([[1.0, 0.0]]), np.zeros(1), "relu"),
+        ...                (np.ones((1, 1)), np.zeros(1), "identity")])
+        >>> res = enumerate_regions(net, Box(-1.0, 1.0, dim=2))
+        >>> A, b = res.halfspaces(res.locate(np.array([0.5, 0.0])))
+        >>> len(b)                          # the line x0 = 0 and three sides of the box
+        4
+        """
         s = slice(self.facet_offsets[i], self.facet_offsets[i + 1])
         return self.facet_A[s], self.facet_b[s]
 
     def region(self, i: int) -> Region:
-        """Everything about region ``i`` as a :class:`Region`."""
+        """Everything about region ``i`` as a :class:`Region`.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from reluscope import Network
+        >>> from reluscope.regions import enumerate as enumerate_regions
+        >>> net = Network.random([3, 4, 1], seed=0)
+        >>> res = enumerate_regions(net)
+        >>> r = res.region(0)
+        >>> bool(np.allclose(r.A_out @ r.centre + r.c_out, net(r.centre)))
+        True
+        """
         n = len(self)
         if not -n <= i < n:
             raise IndexError(f"region index {i} out of range for {n} regions")
@@ -181,6 +229,15 @@ class NdRegions:
         """The dual graph (``networkx.Graph``): one node per region, an edge per shared facet.
 
         Edge attribute ``same_map`` tells whether the two affine maps are equal.
+
+        Examples
+        --------
+        >>> import networkx as nx
+        >>> from reluscope import Network
+        >>> from reluscope.regions import enumerate as enumerate_regions
+        >>> g = enumerate_regions(Network.random([3, 6, 1], seed=1)).dual_graph()
+        >>> nx.is_connected(g)
+        True
         """
         import networkx as nx
 
@@ -209,6 +266,19 @@ class NdRegions:
         Returns
         -------
         int ndarray of shape (n_points,) (or a scalar array for one point)
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from reluscope import Box, Network
+        >>> from reluscope.regions import enumerate as enumerate_regions
+        >>> net = Network.random([2, 5, 1], seed=0)
+        >>> res = enumerate_regions(net, Box(-1.0, 1.0, dim=2))
+        >>> i = res.locate(np.array([[0.1, 0.2], [3.0, 3.0]]))
+        >>> int(i[1])                        # outside the box
+        -1
+        >>> bool(np.array_equal(res.patterns[i[0]], net.pattern([0.1, 0.2])))
+        True
         """
         x, single = as_points(points, self.n_in, "points")
         pats = patterns_at(self.table, x)
