@@ -34,6 +34,23 @@ def test_one_hidden_layer_general_position_gives_n_plus_one():
         np.testing.assert_allclose(-2 + 4 * r.breakpoints, kinks, atol=1e-12)
 
 
+@pytest.mark.parametrize("no_numba", ["0", "1"])
+def test_unit_fed_only_by_dead_units_is_off(monkeypatch, no_numba):
+    # For x < 0 both first-layer units are off, so the second-layer unit's pre-activation is
+    # exactly 0 (zero bias): pattern 0, as net.pattern says, not rounding noise of the
+    # rank-k map update (the compiled path; the NumPy path recomputes maps). For x > 0 it is
+    # negative: off too. Pieces from x0 > 0 to x1 < 0: [1,1,0] then [0,0,0].
+    monkeypatch.setenv("RELUSCOPE_NO_NUMBA", no_numba)
+    net = Network.random([1, 2, 1, 1], seed=6, bias="zero")  # the example hypothesis found
+    assert np.all(net.layers[0].weight > 0) and np.all(net.layers[1].weight < 0)  # the structure described above
+    x0, x1 = 0.1257302210933933, -0.1321048632913019
+    r = on_segment(net, [x0], [x1])
+    np.testing.assert_array_equal(r.patterns, [[1, 1, 0], [0, 0, 0]])
+    np.testing.assert_allclose(r.breakpoints, [-x0 / (x1 - x0)])
+    t = np.linspace(0, 1, 101)
+    np.testing.assert_array_equal(net.pattern(r.points(t)), r.patterns[r.locate(t)])
+
+
 def test_merging_of_equal_maps():
     # relu(x) + relu(-x) - relu(x) - relu(-x) ... : units that cancel give one linear piece
     net = Network([(np.array([[1.0], [1.0]]), np.array([0.0, 0.0]), "relu"),

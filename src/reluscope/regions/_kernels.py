@@ -42,6 +42,13 @@ except ImportError:  # pragma: no cover
     HAVE_NUMBA = False
 
 
+#: A next-layer map updated by rank-k corrections is set to exactly 0 where its entries are
+#: below this fraction of the sum of the magnitudes added into it: it cancelled in exact
+#: arithmetic (a unit fed only by units that just switched off) and what is left is
+#: rounding noise, which would otherwise decide the unit's piece (``z > 0``) at random.
+_CANCEL_RTOL = 1e-12
+
+
 def use_numba() -> bool:
     """Whether the compiled kernels are used (numba installed, not disabled)."""
     return HAVE_NUMBA and os.environ.get("RELUSCOPE_NO_NUMBA", "") not in ("1", "true", "yes")
@@ -108,7 +115,16 @@ def _child_maps_np(anc, piece, ref, Zp, Zq, slopes, icpts, Rp, Rq, Wn, wlin, wco
     rows = (c[:, None] * (k + 1) + np.arange(k + 1)[None, :]).ravel()
     M = csr_matrix((vals.ravel(), (rows, np.repeat(j, k + 1))), shape=(n * (k + 1), m))
     corr = np.asarray(M @ Wn.T).reshape(n, k + 1, -1)
-    return Np + corr[:, :k, :], Nq + corr[:, k, :]
+    Np, Nq = Np + corr[:, :k, :], Nq + corr[:, k, :]
+    # outputs that cancelled to rounding noise become exactly 0 (see snap_cancelled)
+    M.data = np.abs(M.data)
+    absc = np.asarray(M @ np.abs(Wn.T)).reshape(n, k + 1, -1).sum(axis=1)
+    scale = np.abs(Rp[anc]).sum(axis=1) + np.abs(Rq[anc]) + absc
+    snap = np.abs(Np).sum(axis=1) + np.abs(Nq) <= _CANCEL_RTOL * scale
+    snap[np.setdiff1d(np.arange(n), c)] = False
+    Np[np.broadcast_to(snap[:, None, :], Np.shape)] = 0.0
+    Nq[snap] = 0.0
+    return Np, Nq
 
 
 # ---------------------------------------------------------------------------- numba versions
@@ -195,14 +211,19 @@ if HAVE_NUMBA:  # pragma: no branch
         mn = Rq.shape[1]
         Np = np.empty((n, k, mn))
         Nq = np.empty((n, mn))
+        S = np.empty(mn)  # sum of |terms| added into each output: the scale of its rounding error
         seen = np.zeros(m, dtype=np.int64)
         v = np.empty(k)
         for c in range(n):
             a = anc[c]
             for o in range(mn):
+                s = abs(Rq[a, o])
                 for d in range(k):
                     Np[c, d, o] = Rp[a, d, o]
+                    s += abs(Rp[a, d, o])
                 Nq[c, o] = Rq[a, o]
+                S[o] = s
+            changed = False
             for q in range(first[a], first[a + 1]):
                 j = units[q] % m
                 if seen[j] == c + 1:
@@ -211,17 +232,37 @@ if HAVE_NUMBA:  # pragma: no branch
                 pc, pr = piece[c, j], ref[a, j]
                 if pc == pr:
                     continue
+                changed = True
                 ds = slopes[pc] - slopes[pr]
                 dc = icpts[pc] - icpts[pr]
+                va = 0.0
                 for d in range(k):
                     v[d] = ds * Zp[a, d, j] + dc * wlin[d]
+                    va += abs(v[d])
                 vq = ds * Zq[a, j] + dc * wconst
+                va += abs(vq)
                 for o in range(mn):
                     wo = Wn[o, j]
                     for d in range(k):
                         Np[c, d, o] += v[d] * wo
                     Nq[c, o] += vq * wo
+                    S[o] += va * abs(wo)
+            if changed:
+                _snap_cancelled(Np, Nq, S, c)
         return Np, Nq
+
+    @numba.njit(cache=True, nogil=True, inline="always")
+    def _snap_cancelled(Np, Nq, S, c):  # pragma: no cover - compiled
+        """Set to exactly 0 an output map that cancelled to rounding noise (see ``snap_cancelled``)."""
+        k = Np.shape[1]
+        for o in range(Nq.shape[1]):
+            r = abs(Nq[c, o])
+            for d in range(k):
+                r += abs(Np[c, d, o])
+            if r <= _CANCEL_RTOL * S[o]:
+                Nq[c, o] = 0.0
+                for d in range(k):
+                    Np[c, d, o] = 0.0
 
 
 if HAVE_NUMBA:  # pragma: no branch
@@ -397,15 +438,25 @@ if HAVE_NUMBA:  # pragma: no branch
         mn = Rq.shape[1]
         Np = np.empty((n, k, mn))
         Nq = np.empty((n, mn))
+        S = np.empty(mn)  # as in _child_maps_nb, carried along a chain
         seen = np.zeros(m, dtype=np.int64)
         v = np.empty(k)
         for c in range(n):
             a = anc[c]
             chained = c > 0 and anc[c - 1] == a
             for o in range(mn):
-                for d in range(k):
-                    Np[c, d, o] = Np[c - 1, d, o] if chained else Rp[a, d, o]
-                Nq[c, o] = Nq[c - 1, o] if chained else Rq[a, o]
+                if chained:
+                    for d in range(k):
+                        Np[c, d, o] = Np[c - 1, d, o]
+                    Nq[c, o] = Nq[c - 1, o]
+                else:
+                    s = abs(Rq[a, o])
+                    for d in range(k):
+                        Np[c, d, o] = Rp[a, d, o]
+                        s += abs(Rp[a, d, o])
+                    Nq[c, o] = Rq[a, o]
+                    S[o] = s
+            changed = False
             for q in range(first[a], first[a + 1]):
                 j = units[q] % m
                 if seen[j] == c + 1:
@@ -415,16 +466,23 @@ if HAVE_NUMBA:  # pragma: no branch
                 pr = piece[c - 1, j] if chained else ref[a, j]
                 if pc == pr:
                     continue
+                changed = True
                 ds = slopes[pc] - slopes[pr]
                 dc = icpts[pc] - icpts[pr]
+                va = 0.0
                 for d in range(k):
                     v[d] = ds * Zp[a, d, j] + dc * wlin[d]
+                    va += abs(v[d])
                 vq = ds * Zq[a, j] + dc * wconst
+                va += abs(vq)
                 for o in range(mn):
                     wo = Wn[o, j]
                     for d in range(k):
                         Np[c, d, o] += v[d] * wo
                     Nq[c, o] += vq * wo
+                    S[o] += va * abs(wo)
+            if changed:
+                _snap_cancelled(Np, Nq, S, c)
         return Np, Nq
 
 
