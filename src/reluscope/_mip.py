@@ -366,11 +366,11 @@ class LpRelaxation:
     def __init__(self, enc: Encoding):
         import highspy
 
+        from .milp._highs import new_highs  # silent, one thread, no banner
+
         self._lb, self._ub, _, A, self._rlo, self._rhi = enc.arrays()
         self._At = A.T.tocsr()
-        h = highspy.Highs()
-        h.silent()
-        h.setOptionValue("threads", 1)
+        h = new_highs()
         # interior point (with crossover), from scratch each time: on these degenerate LPs HiGHS's
         # dual simplex was seen to cycle, hot starts to stall and the primal simplex to need
         # thousands of iterations; a time cap with simplex retries guards against the rest

@@ -136,6 +136,7 @@ def compress(
     fold: str = "if_smaller",
     rank_tol: float = 1e-10,
     seed: Any = 0,
+    progress: bool = False,
 ) -> tuple[Network, CompressionReport]:
     """A smaller network equal to ``net`` on ``domain``, and a report.
 
@@ -159,6 +160,8 @@ def compress(
         not increase the parameter count (``"always"``: regardless; ``"never"``: keep it).
     rank_tol : float, default 1e-10
         Relative tolerance of the exact-dependence test between stably active units.
+    progress : bool, default False
+        Show the progress of the stability phase on stderr.
 
     Returns
     -------
@@ -196,7 +199,8 @@ def compress(
     times: dict[str, float] = {}
     t0 = time.perf_counter()
     if stability is None:
-        stab = _stability(net, dom, method, data=data, eps=eps, time_limit=time_limit, seed=seed)
+        stab = _stability(net, dom, method, data=data, eps=eps, time_limit=time_limit, seed=seed,
+                          progress=progress)
     elif isinstance(stability, StabilityResult):
         if stability.layer_sizes != net.hidden_widths:
             raise ShapeError(

@@ -197,6 +197,7 @@ def stability(
     time_limit: float | None = None,
     n_samples: int = 1000,
     seed: Any = 0,
+    progress: bool = False,
 ) -> StabilityResult:
     """Classify every hidden unit as stably active, stably inactive or unstable on ``domain``.
 
@@ -227,6 +228,8 @@ def stability(
         Random points of the domain used as witnesses (``"auto"`` only).
     seed : None, int or Generator
         Seed for the domain samples; the result is deterministic for a fixed seed.
+    progress : bool, default False
+        Show a progress bar (units settled, LPs and MILPs so far) on stderr.
 
     Returns
     -------
@@ -275,7 +278,8 @@ def stability(
             "use 'interval', 'lp', 'milp' or 'auto'."
         )
     rng = check_random_state(seed)
-    return _Run(net, dom, phases, data_arr, float(eps), time_limit, int(n_samples), rng, method).run()
+    run = _Run(net, dom, phases, data_arr, float(eps), time_limit, int(n_samples), rng, method)
+    return run.run(progress=progress)
 
 
 # ---------------------------------------------------------------------- internals
@@ -343,7 +347,9 @@ class _Run:
         return np.flatnonzero(self.how[l] == "")
 
     # -------------------------------------------------------------- phases
-    def run(self) -> StabilityResult:
+    def run(self, progress: bool = False) -> StabilityResult:
+        from tqdm.auto import tqdm
+
         net, L = self.net, self.n_hidden
         t0 = time.perf_counter()
         ib = interval_bounds(net, self.dom)
@@ -368,8 +374,11 @@ class _Run:
                 self._observe(W.box_corners(net, self.dom))
             self._clock("data", t0)
         self.deadline = None if self.time_limit is None else time.perf_counter() + self.time_limit
-        for l in range(L):
-            self._layer(l)
+        with tqdm(total=net.n_units, desc="stability", unit="unit", disable=not progress, leave=False) as bar:
+            for l in range(L):
+                self._layer(l)
+                bar.update(net.hidden_widths[l])
+                bar.set_postfix(layer=l, lps=self.n_lps, milps=self.n_milps)
         return self._result()
 
     def _layer(self, l: int) -> None:

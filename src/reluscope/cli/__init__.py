@@ -17,7 +17,7 @@ from .._errors import ReluscopeError
 
 __all__ = ["main", "cli"]
 
-_COMMAND_MODULES = ("_info", "_regions", "_bounds", "_build", "_analyze")
+_COMMAND_MODULES = ("_info", "_regions", "_bounds", "_build", "_compress", "_analyze")
 
 
 class _Group(click.Group):
