@@ -190,6 +190,32 @@ def test_include_output_splits_on_decision_boundary():
     assert with_out.n_activation_regions == 6
 
 
+def test_include_output_keeps_linear_regions_of_seed_12():
+    # found by hand: the decision boundary split one linear region (constant output) and
+    # locate() gave the pieces' neighbours the wrong output bit, so they were not merged
+    net = Network.random([2, 4, 4, 1], seed=12)
+    plain = on_plane(net, ORIGIN, E1, E2, bounds=(-2, 2, -2, 2))
+    with_out = on_plane(net, ORIGIN, E1, E2, bounds=(-2, 2, -2, 2), include_output=True)
+    assert with_out.n_activation_regions > plain.n_activation_regions
+    assert with_out.n_linear_regions == plain.n_linear_regions
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(random_nets(max_width=8), st.booleans())
+def test_decision_boundary_cuts_activation_regions_not_linear_regions(net, whole):
+    # a linear output's zero set splits activation regions into pieces with one affine map,
+    # so merging equal-map neighbours gives the same linear regions with or without the cut
+    bounds = None if whole else (-1.5, 1.0, -0.5, 2.0)
+    plain = on_plane(net, ORIGIN, E1, E2, bounds=bounds)
+    with_out = on_plane(net, ORIGIN, E1, E2, bounds=bounds, include_output=True)
+    assert with_out.n_activation_regions >= plain.n_activation_regions
+    assert with_out.n_linear_regions == plain.n_linear_regions
+    # every piece of a box is found again by locate() at its centroid
+    boxed = with_out if not whole else on_plane(net, ORIGIN, E1, E2, bounds=(-1, 1, -1, 1), include_output=True)
+    centroids = np.array([p.mean(axis=0) for p in boxed.polygons()])
+    np.testing.assert_array_equal(boxed.locate(centroids), boxed.cell_region[boxed.cell_finite])
+
+
 def test_dual_graph_and_geojson():
     from zoo import lines_general_position
 
