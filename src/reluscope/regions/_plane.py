@@ -15,8 +15,8 @@ from .._errors import DomainError, InvalidParameterError, ShapeError
 from .._validation import as_float_array
 from ..network import Network
 from . import _polygons as poly
-from ._patterns import pack, unique_rows
-from ._plane_engine import Cells, run_plane
+from ._patterns import unique_rows
+from ._plane_engine import Cells, FinalCells, pattern_bits, run_plane
 from ._plane_result import PlaneRegions
 from ._recurrence import Homog
 
@@ -83,7 +83,8 @@ def on_plane(
     map_tol : float
         Relative tolerance for two affine maps to be equal (linear regions).
     chunk : int
-        Cells per batch; bounds the memory (cells × width), not the result.
+        Most cells per batch (fewer for layers wider than ~350 units, so that a batch's
+        maps stay under 8 MB); bounds the memory, not the result.
     progress : bool
         Show a progress bar (regions found so far).
 
@@ -168,19 +169,27 @@ def on_plane(
                      time.perf_counter() - t0)
 
 
+def _take_all(batches: list[FinalCells], field: str) -> np.ndarray:
+    """Concatenate one field of every batch and release it from the batches (lower peak memory)."""
+    out = np.concatenate([getattr(b, field) for b in batches])
+    for b in batches:
+        setattr(b, field, None)
+    return out
+
+
 def _assemble(net, o, u, v, domain, batches, include_output, tol, map_tol, elapsed) -> PlaneRegions:
-    verts = np.concatenate([b.verts for b in batches])
     sizes = np.concatenate([np.diff(b.offs) for b in batches])
     offs = np.concatenate([[0], np.cumsum(sizes)])
-    tag = np.concatenate([b.tag for b in batches])
     n_cells = len(sizes)
-    pieces = [np.concatenate([b.pieces[i] for b in batches]) for i in range(len(batches[0].pieces))]
-    patterns = np.concatenate(pieces, axis=1) if pieces else np.zeros((n_cells, 0), np.int8)
-    n_units = patterns.shape[1]
-    n_bits = 2 if patterns.size and patterns.max() > 1 else 1
-    packed = pack(patterns, n_bits)
-    P = np.concatenate([b.P for b in batches])  # (n, 2, n_out)
-    q = np.concatenate([b.q for b in batches])  # (n, n_out)
+    n_bits = pattern_bits(net, include_output)
+    n_units = sum(layer.weight.shape[0] for layer in net.layers[:-1]) + (
+        net.layers[-1].weight.shape[0] if include_output else 0)
+    tag = _take_all(batches, "tag")
+    packed = _take_all(batches, "packed")
+    verts = _take_all(batches, "verts")
+    P = _take_all(batches, "P")  # (n, 2, n_out)
+    q = _take_all(batches, "q")  # (n, n_out)
+    del batches[:]
     if domain[0] == "plane":
         eps = np.array(_QUADRANTS)[tag]  # (n, 2)
         gamma = q

@@ -21,6 +21,7 @@ import numpy as np
 from ..network import Network
 from . import _kernels as _k
 from . import _polygons as poly
+from ._patterns import pack
 from ._recurrence import (
     Homog,
     apply_activation,
@@ -28,7 +29,7 @@ from ._recurrence import (
     split_breakpoints,
 )
 
-__all__ = ["Cells", "run_plane"]
+__all__ = ["Cells", "FinalCells", "run_plane", "pattern_bits"]
 
 
 @dataclass
@@ -46,6 +47,12 @@ class Cells:
     def n(self) -> int:
         return len(self.offs) - 1
 
+    def slice(self, start: int, stop: int) -> Cells:
+        """Cells ``start:stop`` as views (no copy); ``P, q`` are left for the caller."""
+        v0, v1 = self.offs[start], self.offs[stop]
+        return Cells(self.verts[v0:v1], self.offs[start:stop + 1] - v0, None, None,  # type: ignore[arg-type]
+                     self.tag[start:stop], [p[start:stop] for p in self.pieces])
+
     def take(self, idx: np.ndarray) -> Cells:
         """The sub-batch of cells ``idx`` (sorted)."""
         counts = np.diff(self.offs)[idx]
@@ -56,6 +63,41 @@ class Cells:
             self.verts[vidx], offs, self.P[idx], self.q[idx], self.tag[idx],
             [p[idx] for p in self.pieces],
         )
+
+
+@dataclass
+class FinalCells:
+    """Cells that went through every layer: output maps and packed patterns (no per-unit int8)."""
+
+    verts: np.ndarray  # (n_vertices, 2) chart coordinates
+    offs: np.ndarray  # (n_cells + 1,)
+    P: np.ndarray  # (n_cells, 2, n_out) output map
+    q: np.ndarray  # (n_cells, n_out)
+    tag: np.ndarray  # (n_cells,)
+    packed: np.ndarray  # (n_cells, n_bytes) uint8, see :func:`._patterns.pack`
+
+    @property
+    def n(self) -> int:
+        return len(self.offs) - 1
+
+
+def pattern_bits(net: Network, include_output: bool) -> int:
+    """Bits per unit that hold every piece index the engine can assign."""
+    most = 1
+    for li, layer in enumerate(net.layers):
+        last = li == net.depth - 1
+        if last and not include_output:
+            continue
+        most = max(most, len(split_breakpoints(layer.activation, split_linear=last)) + 1)
+    return max(1, int(np.ceil(np.log2(most))))
+
+
+def _finish(cells: Cells, n_bits: int) -> FinalCells:
+    """Pack the patterns of a finished batch: 1-2 bits per unit instead of an int8."""
+    n_units = sum(p.shape[1] for p in cells.pieces)
+    pat = np.concatenate(cells.pieces, axis=1) if cells.pieces else np.zeros((cells.n, 0), np.int8)
+    packed = pack(pat, n_bits) if n_units else np.zeros((cells.n, 0), np.uint8)
+    return FinalCells(cells.verts, cells.offs, cells.P, cells.q, cells.tag, packed)
 
 
 def _refine_layer(cells: Cells, Zp: np.ndarray, Zq: np.ndarray, bps: np.ndarray, w: Homog,
@@ -130,9 +172,18 @@ def _take_polys(verts: np.ndarray, offs: np.ndarray, idx: np.ndarray) -> tuple[n
     return verts[vidx], new_offs
 
 
+MapsOf = Callable[[int, int], tuple[np.ndarray, np.ndarray]]
+
+
 def _process_layer(cells: Cells, net: Network, li: int, w: Homog, include_output: bool,
-                   rtol: float) -> Cells:
-    """Split by layer ``li`` (whose pre-activation maps ``cells`` hold); map to layer ``li + 1``."""
+                   rtol: float) -> tuple[Cells, MapsOf]:
+    """Split by layer ``li`` (whose pre-activation maps ``cells`` hold).
+
+    Returns the children, without their maps, and ``maps(start, stop)``: the maps of
+    children ``start:stop`` into layer ``li + 1`` (the output maps after the last layer).
+    Maps are the bulk of a cell's memory (``3 × width`` floats), so the caller computes
+    them per chunk, just before the chunk is processed.
+    """
     layer = net.layers[li]
     last = li == net.depth - 1
     Zp, Zq = cells.P, cells.q
@@ -152,16 +203,32 @@ def _process_layer(cells: Cells, net: Network, li: int, w: Homog, include_output
         first, units = np.zeros(cells.n + 1, dtype=np.int64), np.zeros(0, dtype=np.int64)
     if not last or include_output:
         pieces.append(piece)
+    children = Cells(verts, offs, None, None, cells.tag[anc], pieces)  # type: ignore[arg-type]
     if last:
-        P, q = apply_activation(Zp[anc], Zq[anc], act, piece, w)
-    else:
-        Rp, Rq = preactivation(*apply_activation(Zp, Zq, act, ref, w), net.layers[li + 1], w)
-        if act.is_linear:
-            P, q = Rp[anc], Rq[anc]
-        else:
-            P, q = _k.child_maps(anc, piece, ref, Zp, Zq, act.slopes, act.intercepts, Rp, Rq,
-                                 net.layers[li + 1].weight, w.lin, w.const, first, units)
-    return Cells(verts, offs, P, q, cells.tag[anc], pieces)
+        def maps(a: int, b: int) -> tuple[np.ndarray, np.ndarray]:
+            return apply_activation(Zp[anc[a:b]], Zq[anc[a:b]], act, piece[a:b], w)
+        return children, maps
+    Rp, Rq = preactivation(*apply_activation(Zp, Zq, act, ref, w), net.layers[li + 1], w)
+    if act.is_linear:
+        def maps(a: int, b: int) -> tuple[np.ndarray, np.ndarray]:
+            return Rp[anc[a:b]], Rq[anc[a:b]]
+        return children, maps
+    Wn = net.layers[li + 1].weight
+
+    def maps(a: int, b: int) -> tuple[np.ndarray, np.ndarray]:
+        return _k.child_maps(anc[a:b], piece[a:b], ref, Zp, Zq, act.slopes, act.intercepts, Rp, Rq,
+                             Wn, w.lin, w.const, first, units)
+    return children, maps
+
+
+#: bytes of next-layer maps (``3 × width`` floats per cell) one batch may hold
+_MAP_BUDGET = 8 << 20
+
+
+def _chunk_for(net: Network, li: int, chunk: int) -> int:
+    """Cells per batch entering layer ``li``: ``chunk``, fewer for wide layers (memory)."""
+    width = net.layers[li].weight.shape[0]
+    return int(min(chunk, max(256, _MAP_BUDGET // (24 * width))))
 
 
 def run_plane(
@@ -173,28 +240,33 @@ def run_plane(
     rtol: float = 1e-9,
     chunk: int = 4096,
     progress: Callable[[int], None] | None = None,
-) -> list[Cells]:
+) -> list[FinalCells]:
     """Push ``cells`` through every layer; returns the final cells in batches.
 
-    ``cells.P, cells.q`` hold the input map; the returned batches hold output maps.
+    ``cells.P, cells.q`` hold the input map; the returned batches hold output maps
+    and patterns packed with :func:`pattern_bits` bits per unit (packed as soon as a
+    batch is finished, so a million regions of 1,500 units cost ~200 MB, not 1.5 GB).
 
     ``progress(n)`` is called with the number of final cells of each batch.
     """
+    n_bits = pattern_bits(net, include_output)
     Zp, Zq = preactivation(cells.P, cells.q, net.layers[0], w)
     cells = Cells(cells.verts, cells.offs, Zp, Zq, cells.tag, cells.pieces)
-    stack: list[tuple[int, Cells]] = [(0, cells)]
-    done: list[Cells] = []
+    # depth first: (layer, parent's children, their maps, chunk start, chunk stop)
+    root: MapsOf = lambda a, b: (Zp[a:b], Zq[a:b])  # noqa: E731
+    stack: list[tuple[int, Cells, MapsOf, int, int]] = [(0, cells, root, 0, cells.n)]
+    done: list[FinalCells] = []
     while stack:
-        li, batch = stack.pop()
+        li, kids, maps, a, b = stack.pop()
+        batch = kids.slice(a, b) if (a, b) != (0, kids.n) else kids
+        batch.P, batch.q = maps(a, b)
         if li == net.depth:
-            done.append(batch)
+            done.append(_finish(batch, n_bits))
             if progress is not None:
                 progress(batch.n)
             continue
-        out = _process_layer(batch, net, li, w, include_output, rtol)
-        if out.n > chunk and li + 1 < net.depth:
-            for start in reversed(range(0, out.n, chunk)):
-                stack.append((li + 1, out.take(np.arange(start, min(out.n, start + chunk)))))
-        else:
-            stack.append((li + 1, out))
+        out, out_maps = _process_layer(batch, net, li, w, include_output, rtol)
+        step = _chunk_for(net, li + 1, chunk) if li + 1 < net.depth else max(out.n, 1)
+        for start in reversed(range(0, max(out.n, 1), step)):
+            stack.append((li + 1, out, out_maps, start, min(out.n, start + step)))
     return done
