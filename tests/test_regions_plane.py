@@ -295,3 +295,23 @@ def test_compiled_and_numpy_kernels_agree(monkeypatch, act, whole):
     order_s = np.lexsort(slow.packed.T)
     np.testing.assert_allclose(fast.slope[order_f], slow.slope[order_s], atol=1e-10)
     np.testing.assert_allclose(fast.areas[order_f], slow.areas[order_s], rtol=1e-9, atol=1e-14)
+
+
+@pytest.mark.parametrize("bounds", [(-3.0, 3.0, -3.0, 3.0), None])
+def test_threads_give_the_same_result(bounds):
+    net = Network.random([2, 24, 16, 8, 1], seed=3)
+    one = on_plane(net, ORIGIN, E1, E2, bounds=bounds, n_jobs=1)
+    two = on_plane(net, ORIGIN, E1, E2, bounds=bounds, n_jobs=2, chunk=64)
+    ref = on_plane(net, ORIGIN, E1, E2, bounds=bounds, n_jobs=1, chunk=64)
+    assert one.n_activation_regions > 200  # the first layer's cells were cut into several parts
+    for r in (two, ref):
+        np.testing.assert_array_equal(r.packed, one.packed)
+        np.testing.assert_array_equal(r.cell_offs, one.cell_offs)
+        np.testing.assert_array_equal(r.chart_verts, one.chart_verts)
+        np.testing.assert_array_equal(r.slope, one.slope)
+
+
+@pytest.mark.parametrize("n_jobs", [0, -2, 1.5, True])
+def test_bad_n_jobs(n_jobs):
+    with pytest.raises(rs.InvalidParameterError, match="n_jobs"):
+        on_plane(Network.random([2, 3, 1], seed=0), ORIGIN, E1, E2, n_jobs=n_jobs)

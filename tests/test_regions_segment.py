@@ -156,3 +156,14 @@ def test_piecewise_linear_output_always_splits():
     r = on_segment(net, [-1.0], [1.0])
     assert r.n_activation_regions == 2
     np.testing.assert_allclose(r.slope.ravel(), [0.0, 2.0])
+
+
+def test_threads_give_the_same_result():
+    net = Network.random([5, 16, 16, 2], seed=4)
+    x = np.random.default_rng(0).normal(size=(101, 5))
+    one = on_segments(net, x[:-1], x[1:], n_jobs=1)
+    three = on_segments(net, x[:-1], x[1:], n_jobs=3)
+    assert one.n_activation_regions.sum() > 100
+    np.testing.assert_array_equal(three.n_activation_regions, one.n_activation_regions)
+    for name in ("t_lo", "t_hi", "patterns", "slope", "intercept"):
+        np.testing.assert_array_equal(getattr(three, name), getattr(one, name))

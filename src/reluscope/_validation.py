@@ -8,7 +8,7 @@ import numpy as np
 
 from ._errors import InvalidParameterError, NonFiniteError, ShapeError
 
-__all__ = ["as_float_array", "as_points", "check_positive_int", "check_random_state"]
+__all__ = ["as_float_array", "as_points", "check_n_jobs", "check_positive_int", "check_random_state"]
 
 
 def as_float_array(value: Any, name: str, ndim: int | None = None) -> np.ndarray:
@@ -58,6 +58,18 @@ def check_positive_int(value: Any, name: str, minimum: int = 1) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
         raise InvalidParameterError(f"'{name}' must be an integer >= {minimum}; got {value!r}.")
     return int(value)
+
+
+def check_n_jobs(n_jobs: Any) -> int:
+    """Threads to use: ``None`` or ``-1`` means every core this process may run on."""
+    if n_jobs is None or (isinstance(n_jobs, (int, np.integer)) and not isinstance(n_jobs, bool) and n_jobs == -1):
+        import os
+
+        try:
+            return max(1, len(os.sched_getaffinity(0)))
+        except AttributeError:  # not on Linux
+            return max(1, os.cpu_count() or 1)
+    return check_positive_int(n_jobs, "n_jobs")
 
 
 def check_random_state(seed: Any) -> np.random.Generator:

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from .._errors import DomainError, InvalidParameterError, ShapeError
-from .._validation import as_float_array
+from .._validation import as_float_array, check_n_jobs
 from ..network import Network
 from . import _polygons as poly
 from ._patterns import unique_rows
@@ -60,6 +60,7 @@ def on_plane(
     map_tol: float = 1e-9,
     chunk: int = 4096,
     progress: bool = False,
+    n_jobs: int | None = None,
 ) -> PlaneRegions:
     """Exact activation and linear regions of ``net`` on the plane ``origin + σ u + τ v``.
 
@@ -87,6 +88,9 @@ def on_plane(
         maps stay under 8 MB); bounds the memory, not the result.
     progress : bool
         Show a progress bar (regions found so far).
+    n_jobs : int or None, default None
+        Threads (``None`` or ``-1``: one per available core). The result, regions and
+        their order included, is the same for every value.
 
     Returns
     -------
@@ -122,6 +126,7 @@ def on_plane(
         raise InvalidParameterError(f"'tol' must be in (0, 0.01); got {tol!r}.")
     if isinstance(chunk, bool) or not isinstance(chunk, (int, np.integer)) or chunk < 16:
         raise InvalidParameterError(f"'chunk' must be an integer >= 16; got {chunk!r}.")
+    n_jobs = check_n_jobs(n_jobs)
     t0 = time.perf_counter()
     # a piecewise-linear output activation is part of the function: it always splits
     include_output = include_output or not net.layers[-1].activation.is_linear
@@ -160,7 +165,7 @@ def on_plane(
     try:
         batches = run_plane(
             net, cells, w, include_output=include_output, rtol=tol, chunk=chunk,
-            progress=bar.update if bar is not None else None,
+            progress=bar.update if bar is not None else None, n_jobs=n_jobs,
         )
     finally:
         if bar is not None:

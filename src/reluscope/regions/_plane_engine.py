@@ -231,30 +231,17 @@ def _chunk_for(net: Network, li: int, chunk: int) -> int:
     return int(min(chunk, max(256, _MAP_BUDGET // (24 * width))))
 
 
-def run_plane(
-    net: Network,
-    cells: Cells,
-    w: Homog,
-    *,
-    include_output: bool = False,
-    rtol: float = 1e-9,
-    chunk: int = 4096,
-    progress: Callable[[int], None] | None = None,
-) -> list[FinalCells]:
-    """Push ``cells`` through every layer; returns the final cells in batches.
+_Item = tuple[int, Cells, MapsOf, int, int]
+#: the first layer's cells are cut into at least this many parts (of at least
+#: ``_MIN_PART`` cells), which threads process independently; fixed, so the result
+#: (regions and their order) does not depend on the number of threads
+_N_PARTS = 8
+_MIN_PART = 64
 
-    ``cells.P, cells.q`` hold the input map; the returned batches hold output maps
-    and patterns packed with :func:`pattern_bits` bits per unit (packed as soon as a
-    batch is finished, so a million regions of 1,500 units cost ~200 MB, not 1.5 GB).
 
-    ``progress(n)`` is called with the number of final cells of each batch.
-    """
-    n_bits = pattern_bits(net, include_output)
-    Zp, Zq = preactivation(cells.P, cells.q, net.layers[0], w)
-    cells = Cells(cells.verts, cells.offs, Zp, Zq, cells.tag, cells.pieces)
-    # depth first: (layer, parent's children, their maps, chunk start, chunk stop)
-    root: MapsOf = lambda a, b: (Zp[a:b], Zq[a:b])  # noqa: E731
-    stack: list[tuple[int, Cells, MapsOf, int, int]] = [(0, cells, root, 0, cells.n)]
+def _depth_first(stack: list[_Item], net: Network, w: Homog, include_output: bool, rtol: float,
+                 chunk: int, n_bits: int, progress: Callable[[int], None] | None) -> list[FinalCells]:
+    """Process work items ``(layer, parent's children, their maps, start, stop)`` depth first."""
     done: list[FinalCells] = []
     while stack:
         li, kids, maps, a, b = stack.pop()
@@ -270,3 +257,48 @@ def run_plane(
         for start in reversed(range(0, max(out.n, 1), step)):
             stack.append((li + 1, out, out_maps, start, min(out.n, start + step)))
     return done
+
+
+def run_plane(
+    net: Network,
+    cells: Cells,
+    w: Homog,
+    *,
+    include_output: bool = False,
+    rtol: float = 1e-9,
+    chunk: int = 4096,
+    progress: Callable[[int], None] | None = None,
+    n_jobs: int = 1,
+) -> list[FinalCells]:
+    """Push ``cells`` through every layer; returns the final cells in batches.
+
+    ``cells.P, cells.q`` hold the input map; the returned batches hold output maps
+    and patterns packed with :func:`pattern_bits` bits per unit (packed as soon as a
+    batch is finished, so a million regions of 1,500 units cost ~200 MB, not 1.5 GB).
+
+    The cells of the first layer are cut into parts, each pushed through the other
+    layers depth first; ``n_jobs`` threads share the parts (the compiled kernels and
+    BLAS release the GIL). ``progress(n)`` is called with the number of final cells of
+    each batch.
+    """
+    n_bits = pattern_bits(net, include_output)
+    Zp, Zq = preactivation(cells.P, cells.q, net.layers[0], w)
+    first = Cells(cells.verts, cells.offs, Zp, Zq, cells.tag, cells.pieces)
+    out, out_maps = _process_layer(first, net, 0, w, include_output, rtol)
+    size = max(_MIN_PART, -(-out.n // _N_PARTS))
+    if net.depth > 1:
+        size = min(size, _chunk_for(net, 1, chunk))
+    parts: list[_Item] = [(1, out, out_maps, a, min(out.n, a + size)) for a in range(0, out.n, size)]
+    args = (net, w, include_output, rtol, chunk, n_bits, progress)
+    if n_jobs <= 1 or len(parts) == 1:
+        return _depth_first(parts[::-1], *args)
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=min(n_jobs, len(parts)), thread_name_prefix="reluscope") as ex:
+        futures = [ex.submit(_depth_first, [part], *args) for part in parts]
+        try:
+            return [batch for f in futures for batch in f.result()]
+        except BaseException:
+            for f in futures:
+                f.cancel()
+            raise

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from .._errors import InvalidParameterError, ShapeError
-from .._validation import as_float_array
+from .._validation import as_float_array, check_n_jobs
 from ..network import Network
 from . import _kernels as _k
 from ._recurrence import Homog, apply_activation, pieces_at, preactivation, split_breakpoints
@@ -279,6 +279,37 @@ def _segment_cells(
     return seg, t_lo, t_hi, patterns, P[:, 0, :], q
 
 
+#: segments per thread below which threads do not pay
+_MIN_SEGMENTS_PER_JOB = 32
+
+
+def _segment_cells_parallel(net: Network, starts: np.ndarray, ends: np.ndarray, include_output: bool,
+                            tol: float, n_jobs: int) -> tuple[np.ndarray, ...]:
+    """:func:`_segment_cells` on ``n_jobs`` contiguous blocks of segments, in threads.
+
+    Segments are independent and the output is ordered by (segment, t), so the blocks'
+    outputs, concatenated in order, are exactly the single-thread result.
+    """
+    n = starts.shape[0]
+    jobs = min(n_jobs, n // _MIN_SEGMENTS_PER_JOB)
+    if jobs <= 1:
+        return _segment_cells(net, starts, ends, include_output, tol)
+    from concurrent.futures import ThreadPoolExecutor
+
+    cuts = np.linspace(0, n, jobs + 1).astype(int)
+    with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="reluscope") as ex:
+        futures = [ex.submit(_segment_cells, net, starts[i:j], ends[i:j], include_output, tol)
+                   for i, j in zip(cuts[:-1], cuts[1:], strict=True)]
+        try:
+            parts = [f.result() for f in futures]
+        except BaseException:
+            for f in futures:
+                f.cancel()
+            raise
+    seg = np.concatenate([p[0] + i for p, i in zip(parts, cuts[:-1], strict=True)])
+    return (seg, *(np.concatenate([p[k] for p in parts]) for k in range(1, 6)))
+
+
 def on_segments(
     net: Network,
     starts: Any,
@@ -287,6 +318,7 @@ def on_segments(
     include_output: bool = False,
     tol: float = 1e-9,
     map_tol: float = 1e-9,
+    n_jobs: int | None = None,
 ) -> SegmentBatch:
     """Exact pieces of ``net`` along many segments ``starts[i] → ends[i]`` at once.
 
@@ -303,6 +335,9 @@ def on_segments(
         its magnitude of a breakpoint on a cell does not split it.
     map_tol : float
         Relative tolerance for two affine maps to count as equal (linear regions).
+    n_jobs : int or None, default None
+        Threads sharing the segments (``None`` or ``-1``: one per available core); the
+        result is the same for every value.
 
     Returns
     -------
@@ -330,7 +365,8 @@ def on_segments(
         raise InvalidParameterError(f"'tol' must be in (0, 0.01); got {tol!r}.")
     # a piecewise-linear output activation is part of the function: it always splits
     include_output = include_output or not net.layers[-1].activation.is_linear
-    seg, t_lo, t_hi, patterns, slope, icpt = _segment_cells(net, a, b, include_output, tol)
+    n_jobs = check_n_jobs(n_jobs)
+    seg, t_lo, t_hi, patterns, slope, icpt = _segment_cells_parallel(net, a, b, include_output, tol, n_jobs)
     offsets = np.searchsorted(seg, np.arange(a.shape[0] + 1))
     return SegmentBatch(a, b, offsets, t_lo, t_hi, patterns, slope, icpt, map_tol)
 
