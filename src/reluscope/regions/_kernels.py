@@ -203,8 +203,10 @@ if HAVE_NUMBA:  # pragma: no branch
         return piece
 
     @numba.njit(cache=True, nogil=True)
-    def _child_maps_nb(anc, piece, ref, Zp, Zq, slopes, icpts, Rp, Rq, Wn, wlin, wconst,
+    def _child_maps_nb(anc, piece, ref, Zp, Zq, slopes, icpts, Rp, Rq, WnT, wlin, wconst,
                        first, units):  # pragma: no cover - compiled
+        # WnT is the next layer's weight transposed, (m, mn) C-contiguous: the updates
+        # below run along contiguous rows (vectorised)
         n = anc.shape[0]
         k = Zp.shape[1]
         m = Zq.shape[1]
@@ -213,26 +215,34 @@ if HAVE_NUMBA:  # pragma: no branch
         Nq = np.empty((n, mn))
         S = np.empty(mn)  # sum of |terms| added into each output: the scale of its rounding error
         seen = np.zeros(m, dtype=np.int64)
+        changed = np.empty(m, dtype=np.int64)
         v = np.empty(k)
         for c in range(n):
             a = anc[c]
-            for o in range(mn):
-                s = abs(Rq[a, o])
-                for d in range(k):
+            for d in range(k):
+                for o in range(mn):
                     Np[c, d, o] = Rp[a, d, o]
-                    s += abs(Rp[a, d, o])
+            for o in range(mn):
                 Nq[c, o] = Rq[a, o]
-                S[o] = s
-            changed = False
+            n_changed = 0
             for q in range(first[a], first[a + 1]):
                 j = units[q] % m
                 if seen[j] == c + 1:
                     continue  # a unit listed for several breakpoints is corrected once
                 seen[j] = c + 1
+                if piece[c, j] != ref[a, j]:
+                    changed[n_changed] = j
+                    n_changed += 1
+            if n_changed == 0:
+                continue
+            for o in range(mn):
+                S[o] = abs(Rq[a, o])
+            for d in range(k):
+                for o in range(mn):
+                    S[o] += abs(Rp[a, d, o])
+            for t in range(n_changed):
+                j = changed[t]
                 pc, pr = piece[c, j], ref[a, j]
-                if pc == pr:
-                    continue
-                changed = True
                 ds = slopes[pc] - slopes[pr]
                 dc = icpts[pc] - icpts[pr]
                 va = 0.0
@@ -241,14 +251,15 @@ if HAVE_NUMBA:  # pragma: no branch
                     va += abs(v[d])
                 vq = ds * Zq[a, j] + dc * wconst
                 va += abs(vq)
+                for d in range(k):
+                    vd = v[d]
+                    for o in range(mn):
+                        Np[c, d, o] += vd * WnT[j, o]
                 for o in range(mn):
-                    wo = Wn[o, j]
-                    for d in range(k):
-                        Np[c, d, o] += v[d] * wo
+                    wo = WnT[j, o]
                     Nq[c, o] += vq * wo
                     S[o] += va * abs(wo)
-            if changed:
-                _snap_cancelled(Np, Nq, S, c)
+            _snap_cancelled(Np, Nq, S, c)
         return Np, Nq
 
     @numba.njit(cache=True, nogil=True, inline="always")
@@ -428,7 +439,7 @@ def refine(verts, offs, Zp, Zq, first, units, bps, wlin, wconst, rtol):
 if HAVE_NUMBA:  # pragma: no branch
 
     @numba.njit(cache=True, nogil=True)
-    def _chain_maps_nb(anc, piece, ref, Zp, Zq, slopes, icpts, Rp, Rq, Wn, wlin, wconst,
+    def _chain_maps_nb(anc, piece, ref, Zp, Zq, slopes, icpts, Rp, Rq, WnT, wlin, wconst,
                        first, units):  # pragma: no cover - compiled
         """Like ``_child_maps_nb`` for cells ordered along a line: each child of an ancestor
         starts from the previous child's map and adds only the units that changed."""
@@ -439,34 +450,49 @@ if HAVE_NUMBA:  # pragma: no branch
         Np = np.empty((n, k, mn))
         Nq = np.empty((n, mn))
         S = np.empty(mn)  # as in _child_maps_nb, carried along a chain
+        s_ready = False   # S holds the current chain's scale (set at its first change)
         seen = np.zeros(m, dtype=np.int64)
+        changed = np.empty(m, dtype=np.int64)
         v = np.empty(k)
         for c in range(n):
             a = anc[c]
             chained = c > 0 and anc[c - 1] == a
-            for o in range(mn):
-                if chained:
-                    for d in range(k):
+            if chained:
+                for d in range(k):
+                    for o in range(mn):
                         Np[c, d, o] = Np[c - 1, d, o]
+                for o in range(mn):
                     Nq[c, o] = Nq[c - 1, o]
-                else:
-                    s = abs(Rq[a, o])
-                    for d in range(k):
+            else:
+                s_ready = False
+                for d in range(k):
+                    for o in range(mn):
                         Np[c, d, o] = Rp[a, d, o]
-                        s += abs(Rp[a, d, o])
+                for o in range(mn):
                     Nq[c, o] = Rq[a, o]
-                    S[o] = s
-            changed = False
+            n_changed = 0
             for q in range(first[a], first[a + 1]):
                 j = units[q] % m
                 if seen[j] == c + 1:
                     continue
                 seen[j] = c + 1
+                pr = piece[c - 1, j] if chained else ref[a, j]
+                if piece[c, j] != pr:
+                    changed[n_changed] = j
+                    n_changed += 1
+            if n_changed == 0:
+                continue
+            if not s_ready:
+                for o in range(mn):
+                    S[o] = abs(Rq[a, o])
+                for d in range(k):
+                    for o in range(mn):
+                        S[o] += abs(Rp[a, d, o])
+                s_ready = True
+            for t in range(n_changed):
+                j = changed[t]
                 pc = piece[c, j]
                 pr = piece[c - 1, j] if chained else ref[a, j]
-                if pc == pr:
-                    continue
-                changed = True
                 ds = slopes[pc] - slopes[pr]
                 dc = icpts[pc] - icpts[pr]
                 va = 0.0
@@ -475,21 +501,22 @@ if HAVE_NUMBA:  # pragma: no branch
                     va += abs(v[d])
                 vq = ds * Zq[a, j] + dc * wconst
                 va += abs(vq)
+                for d in range(k):
+                    vd = v[d]
+                    for o in range(mn):
+                        Np[c, d, o] += vd * WnT[j, o]
                 for o in range(mn):
-                    wo = Wn[o, j]
-                    for d in range(k):
-                        Np[c, d, o] += v[d] * wo
+                    wo = WnT[j, o]
                     Nq[c, o] += vq * wo
                     S[o] += va * abs(wo)
-            if changed:
-                _snap_cancelled(Np, Nq, S, c)
+            _snap_cancelled(Np, Nq, S, c)
         return Np, Nq
 
 
 def chain_maps(anc, piece, ref, Zp, Zq, slopes, icpts, Rp, Rq, Wn, wlin, wconst, first, units):
     """Next-layer maps of cells ordered along a line (compiled only; see :func:`child_maps`)."""
     return _chain_maps_nb(anc, piece, ref, np.ascontiguousarray(Zp), np.ascontiguousarray(Zq), slopes, icpts,
-                          Rp, Rq, np.ascontiguousarray(Wn), wlin, float(wconst), first, units)
+                          Rp, Rq, np.ascontiguousarray(Wn.T), wlin, float(wconst), first, units)
 
 
 if HAVE_NUMBA:  # pragma: no branch
@@ -512,18 +539,51 @@ if HAVE_NUMBA:  # pragma: no branch
         cu = np.empty(cap, dtype=np.int64)
         ct = np.empty(cap)
         cc = np.empty(cap, dtype=np.int64)
+        flag = np.zeros(m, dtype=np.uint8)
         nc = 0
         for c in range(n):
             tl, th = t_lo[c], t_hi[c]
             tm = 0.5 * (tl + th)
+            # pass 1, branch-free (vectorised): piece at the midpoint, reference maps, and
+            # a flag per unit whose level set may cross the cell
+            if nb == 1:
+                beta = bps[0]
+                for j in range(m):
+                    zp = Zp[c, 0, j]
+                    zq = Zq[c, j]
+                    p = np.int8(zp * tm + zq - beta > 0)
+                    flo = zp * tl + zq - beta
+                    fhi = zp * th + zq - beta
+                    eps = tol * max(abs(flo), abs(fhi))
+                    flag[j] = ((flo > eps) & (fhi < -eps)) | ((flo < -eps) & (fhi > eps))
+                    ref[c, j] = p
+                    Pp[c, 0, j] = slopes[p] * zp
+                    Pq[c, j] = slopes[p] * zq + icpts[p]
+            else:
+                for j in range(m):
+                    zp = Zp[c, 0, j]
+                    zq = Zq[c, j]
+                    p = np.int8(0)
+                    f = np.uint8(0)
+                    for bi in range(nb):
+                        beta = bps[bi]
+                        p += np.int8(zp * tm + zq - beta > 0)
+                        flo = zp * tl + zq - beta
+                        fhi = zp * th + zq - beta
+                        eps = tol * max(abs(flo), abs(fhi))
+                        f |= ((flo > eps) & (fhi < -eps)) | ((flo < -eps) & (fhi > eps))
+                    flag[j] = f
+                    ref[c, j] = p
+                    Pp[c, 0, j] = slopes[p] * zp
+                    Pq[c, j] = slopes[p] * zq + icpts[p]
+            # pass 2, over the flagged units only: the crossing points inside the cell
             for j in range(m):
+                if flag[j] == 0:
+                    continue
                 zp = Zp[c, 0, j]
                 zq = Zq[c, j]
-                p = 0
                 for bi in range(nb):
                     beta = bps[bi]
-                    if zp * tm + zq - beta > 0:
-                        p += 1
                     flo = zp * tl + zq - beta
                     fhi = zp * th + zq - beta
                     eps = tol * max(abs(flo), abs(fhi))
@@ -546,9 +606,6 @@ if HAVE_NUMBA:  # pragma: no branch
                             cc[nc] = c
                             nc += 1
                             counts[c + 1] += 1
-                ref[c, j] = p
-                Pp[c, 0, j] = slopes[p] * zp
-                Pq[c, j] = slopes[p] * zq + icpts[p]
         first = np.cumsum(counts)
         # children: per cell, its crossings sorted by t, near-duplicates merged
         n_child = n + nc
@@ -620,6 +677,6 @@ def child_pieces(cen, anc, Zp, Zq, ref, first, units, bps, wlin, wconst):
 def child_maps(anc, piece, ref, Zp, Zq, slopes, icpts, Rp, Rq, Wn, wlin, wconst, first, units):
     """Next-layer maps of every child: ancestor map ``(Rp, Rq)`` plus rank-k corrections."""
     if use_numba():
-        return _child_maps_nb(anc, piece, ref, Zp, Zq, slopes, icpts, Rp, Rq, np.ascontiguousarray(Wn),
+        return _child_maps_nb(anc, piece, ref, Zp, Zq, slopes, icpts, Rp, Rq, np.ascontiguousarray(Wn.T),
                               wlin, float(wconst), first, units)
     return _child_maps_np(anc, piece, ref, Zp, Zq, slopes, icpts, Rp, Rq, Wn, wlin, wconst)

@@ -294,7 +294,11 @@ def run_plane(
         return _depth_first(parts[::-1], *args)
     from concurrent.futures import ThreadPoolExecutor
 
-    with ThreadPoolExecutor(max_workers=min(n_jobs, len(parts)), thread_name_prefix="reluscope") as ex:
+    from threadpoolctl import threadpool_limits
+
+    # our threads share the cores: BLAS threads on top would only spin
+    with threadpool_limits(1, user_api="blas"), \
+            ThreadPoolExecutor(max_workers=min(n_jobs, len(parts)), thread_name_prefix="reluscope") as ex:
         futures = [ex.submit(_depth_first, [part], *args) for part in parts]
         try:
             return [batch for f in futures for batch in f.result()]

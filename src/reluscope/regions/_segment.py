@@ -296,8 +296,12 @@ def _segment_cells_parallel(net: Network, starts: np.ndarray, ends: np.ndarray, 
         return _segment_cells(net, starts, ends, include_output, tol)
     from concurrent.futures import ThreadPoolExecutor
 
+    from threadpoolctl import threadpool_limits
+
     cuts = np.linspace(0, n, jobs + 1).astype(int)
-    with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="reluscope") as ex:
+    # our threads share the cores: BLAS threads on top would only spin
+    with threadpool_limits(1, user_api="blas"), \
+            ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="reluscope") as ex:
         futures = [ex.submit(_segment_cells, net, starts[i:j], ends[i:j], include_output, tol)
                    for i, j in zip(cuts[:-1], cuts[1:], strict=True)]
         try:
