@@ -264,6 +264,26 @@ def test_touching_the_breakpoint_is_unstable():
     assert stability(net, Box(-1.0, 0.0, dim=1), eps=0.0).status[0] == STABLY_INACTIVE
 
 
+def test_first_layer_needs_no_milp():
+    # max of x0 + x1 - 2 - 1e-7 over [0, 1]^2 is -1e-7, within the margin: unstable by the
+    # rule. Interval bounds are exact there, so no solver runs (a MILP would only add its
+    # tolerances: SCIP once 'proved' g <= -eps for a unit whose maximum is -1.2e-7).
+    net = Network([(np.array([[1.0, 1.0], [1.0, -1.0]]), np.array([-2.0 - 1e-7, 0.0]), "relu"),
+                   (np.ones((1, 2)), np.zeros(1), "identity")])
+    for method in ("auto", "milp"):
+        res = stability(net, Box(0.0, 1.0, dim=2), method=method)
+        assert res.status.tolist() == [UNSTABLE, UNSTABLE]
+        assert res.n_milps == 0 and res.n_lps == 0
+        assert res.upper[0] == pytest.approx(-1e-7, abs=1e-15)
+    # over a polytope the first layer's LP is exact: method="milp" settles it by LP
+    net = Network([(np.array([[1.0, 1.0], [1.0, -1.0]]), np.array([-1.2, 0.0]), "relu"),
+                   (np.ones((1, 2)), np.zeros(1), "identity")])
+    tri = Polytope([[-1.0, 0.0], [0.0, -1.0], [1.0, 1.0]], [0.0, 0.0, 1.0])
+    res = stability(net, tri, method="milp")
+    assert res.status.tolist() == [STABLY_INACTIVE, UNSTABLE]
+    assert res.method.tolist() == ["linear", "lp"] and res.n_milps == 0
+
+
 def test_other_activations_by_pieces():
     # HardTanh(-1, 1): unit 0 saturates high (constant piece), unit 1 stays linear, unit 2 crosses
     net = Network([(np.array([[1.0], [0.1], [3.0]]), np.array([5.0, 0.0, 0.0]), HardTanh(-1.0, 1.0)),

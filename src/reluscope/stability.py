@@ -214,7 +214,8 @@ def stability(
         ``"interval"``/``"linear"``/``"lp"``: stop after that bound (units it does not
         prove stable are reported unstable, method ``"undecided"``).
         ``"milp"``: interval -> linear -> MILP for every other unit (no sampling, no LP):
-        an exact classification, slower.
+        an exact classification, slower. The first layer never needs a MILP: its interval
+        bounds over a box, and its LP over a polytope, are exact.
     data : array_like of shape (n_points, n_in), optional
         Sample inputs used as instability witnesses; points are clipped into a box
         domain, and dropped when outside a polytope.
@@ -402,13 +403,19 @@ class _Run:
             self._settle(l, "data")
             self._clock("data", t0)
         single = len(net.layers[l].activation.breakpoints) == 1
-        if any(p in self.phases for p in ("lp", "milp")) and self._open(l).size and single:
+        # the first layer has no binaries: its LP is the exact problem (a MILP adds only the
+        # solver's tolerances, which once 'proved' g <= -eps for a unit whose maximum is
+        # -1.2e-7), and over a box the interval bound above is exact already
+        want_lp = "lp" in self.phases or (l == 0 and "milp" in self.phases)
+        want_milp = "milp" in self.phases and l > 0
+        exact_box = l == 0 and isinstance(self.dom, Box)
+        if (want_lp or want_milp) and self._open(l).size and single and not exact_box:
             enc = self._encode_prefix(l)
-            if "lp" in self.phases:
+            if want_lp:
                 t0 = time.perf_counter()
                 self._lp(l, enc)
                 self._clock("lp", t0)
-            if "milp" in self.phases and self._open(l).size:
+            if want_milp and self._open(l).size:
                 t0 = time.perf_counter()
                 self._milp(l, enc)
                 self._clock("milp", t0)
