@@ -24,6 +24,11 @@ Sections (``--only``, comma separated):
 * ``segments`` — 1,000 consecutive segments between random points of ``[0, 1]^784``
   through ``[784, 256, 256, 256, 10]`` with ``on_segments``.
 
+reluscope runs with ``n_jobs=1`` against the peers (regioncam and the grid run on one
+thread; BLAS may still use several). ``scale`` and ``segments`` print one row per value of
+``--jobs`` (default ``1,0``; 0 means ``n_jobs=None``, a thread per core); ``million``
+uses ``n_jobs=None``.
+
 Timings are best of ``--repeat`` runs after one untimed warm-up call (the warm-up also
 compiles reluscope's numba kernels when numba is installed), both wall-clock and CPU
 time of this process (``time.process_time``: all its threads; less disturbed than wall
@@ -125,7 +130,7 @@ def bench_regioncam(repeat: int) -> list[Row]:
             return int(rc.num_faces)
 
         n_rc, *t_rc = best_of(run_rc, repeat)
-        res, *t_rs = best_of(lambda net=net: on_plane(net, O2, E1, E2, bounds=SQUARE), repeat)
+        res, *t_rs = best_of(lambda net=net: on_plane(net, O2, E1, E2, bounds=SQUARE, n_jobs=1), repeat)
         n_rs = res.n_activation_regions
         name = arch(widths)
         rows.append(("reluscope", name, "[-1,1]^2", n_rs, *t_rs, None, ""))
@@ -140,7 +145,7 @@ def bench_relucent(repeat: int) -> list[Row]:
     from relucent import Complex
 
     seq, net = torch_mlp(RELUCENT_NET, 0), to_network(torch_mlp(RELUCENT_NET, 0))
-    res, *t_rs = best_of(lambda: on_plane(net, O2, E1, E2), repeat)
+    res, *t_rs = best_of(lambda: on_plane(net, O2, E1, E2, n_jobs=1), repeat)
     t0 = time.perf_counter()
     cx = Complex(seq)
     out = cx.bfs(nworkers=2, verbose=0)
@@ -174,7 +179,7 @@ def bench_grid(repeat: int, n: int = 1000) -> list[Row]:
     rows: list[Row] = []
     for widths in GRID_NETS:
         net = to_network(torch_mlp(widths, 0))
-        res, *t_rs = best_of(lambda net=net: on_plane(net, O2, E1, E2, bounds=SQUARE), repeat)
+        res, *t_rs = best_of(lambda net=net: on_plane(net, O2, E1, E2, bounds=SQUARE, n_jobs=1), repeat)
         (n_grid, pts), *t_grid = best_of(lambda net=net: grid_count(net, n), repeat)
         found = res.locate(pts)
         n_outside = int((found < 0).sum())
@@ -186,16 +191,21 @@ def bench_grid(repeat: int, n: int = 1000) -> list[Row]:
     return rows
 
 
-def bench_scale(repeat: int) -> list[Row]:
+def _jobs_label(n_jobs: int | None) -> str:
+    return "reluscope" if n_jobs == 1 else f"reluscope, {os.cpu_count()} threads"
+
+
+def bench_scale(repeat: int, jobs: list[int | None]) -> list[Row]:
     rows: list[Row] = []
     for widths, half in SCALE_CASES:
         net = Network.random(widths, seed=0)
         o, u, v = plane_through(widths[0])
-        res, t, c = best_of(lambda net=net, o=o, u=u, v=v, half=half: on_plane(
-            net, o, u, v, bounds=(-half, half, -half, half)), repeat)
-        n = res.n_activation_regions
-        rows.append(("reluscope", arch(widths), f"plane [-{half:g},{half:g}]^2", n, t, c, None,
-                     f"{n / t:,.0f} regions/s ({n / c:,.0f} per CPU second)"))
+        for nj in jobs:
+            res, t, c = best_of(lambda net=net, o=o, u=u, v=v, half=half, nj=nj: on_plane(
+                net, o, u, v, bounds=(-half, half, -half, half), n_jobs=nj), repeat)
+            n = res.n_activation_regions
+            rows.append((_jobs_label(nj), arch(widths), f"plane [-{half:g},{half:g}]^2", n, t, c, None,
+                         f"{n / t:,.0f} regions/s ({n / c:,.0f} per CPU second)"))
     return rows
 
 
@@ -223,13 +233,16 @@ def bench_million() -> list[Row]:
              f"{int(n) / float(t):,.0f} regions/s; {note}")]
 
 
-def bench_segments(repeat: int, n_seg: int = 1000) -> list[Row]:
+def bench_segments(repeat: int, jobs: list[int | None], n_seg: int = 1000) -> list[Row]:
     net = Network.random(SEGMENT_NET, seed=0)
     x = np.random.default_rng(1).random((n_seg + 1, SEGMENT_NET[0]))
-    res, t, c = best_of(lambda: on_segments(net, x[:-1], x[1:]), repeat)
-    total = int(res.n_activation_regions.sum())
-    return [("reluscope 1-D", arch(SEGMENT_NET), f"{n_seg} segments", total, t, c, None,
-             f"{total / t:,.0f} pieces/s; mean {total / n_seg:.1f} pieces per segment")]
+    rows: list[Row] = []
+    for nj in jobs:
+        res, t, c = best_of(lambda nj=nj: on_segments(net, x[:-1], x[1:], n_jobs=nj), repeat)
+        total = int(res.n_activation_regions.sum())
+        rows.append((_jobs_label(nj) + " 1-D", arch(SEGMENT_NET), f"{n_seg} segments", total, t, c, None,
+                     f"{total / t:,.0f} pieces/s; mean {total / n_seg:.1f} pieces per segment"))
+    return rows
 
 
 def _secs(t: float) -> str:
@@ -255,12 +268,14 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=3, help="timed runs per measurement (best is kept)")
     ap.add_argument("--only", default=",".join(SECTIONS), help=f"comma-separated subset of {SECTIONS}")
+    ap.add_argument("--jobs", default="1,0", help="n_jobs values for scale and segments (0: one thread per core)")
     ap.add_argument("--child-million", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child_million:
         _million_child()
         return
     only = [s.strip() for s in args.only.split(",") if s.strip()]
+    jobs = [int(j) or None for j in args.jobs.split(",")]
     bad = [s for s in only if s not in SECTIONS]
     if bad:
         ap.error(f"--only: unknown sections {bad}; choose from {SECTIONS}")
@@ -284,9 +299,9 @@ def main(argv: list[str] | None = None) -> None:
         "regioncam": lambda: bench_regioncam(args.repeat),
         "relucent": lambda: bench_relucent(args.repeat),
         "grid": lambda: bench_grid(args.repeat),
-        "scale": lambda: bench_scale(args.repeat),
+        "scale": lambda: bench_scale(args.repeat, jobs),
         "million": bench_million,
-        "segments": lambda: bench_segments(args.repeat),
+        "segments": lambda: bench_segments(args.repeat, jobs),
     }
     for name in only:
         new = benches[name]()
