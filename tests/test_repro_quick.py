@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
+import reluscope as rs
 from reluscope.cli import cli
 from reluscope.experiments import EXPERIMENTS
 
@@ -118,3 +119,12 @@ def test_repro_list_and_unknown(tmp_path, monkeypatch):
     r = CliRunner().invoke(cli, ["repro"])
     assert r.exit_code == 1 and "NAME" in r.output
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_failed_claim_is_a_reluscope_error(tmp_path):
+    from reluscope.experiments._claims import raise_failed
+
+    raise_failed("demo", {"holds": True}, tmp_path)  # nothing to report
+    with pytest.raises(rs.ClaimNotReproducedError, match="demo: claims not reproduced: breaks") as info:
+        raise_failed("demo", {"holds": True, "breaks": False}, tmp_path)
+    assert isinstance(info.value, rs.ReluscopeError) and isinstance(info.value, AssertionError)

@@ -21,6 +21,7 @@ import importlib
 from typing import Any
 
 from ._errors import (
+    ClaimNotReproducedError,
     DomainError,
     InvalidParameterError,
     LargeLayerWarning,
@@ -89,6 +90,7 @@ __all__ = [
     "DomainError",
     "SolverError",
     "MissingDependencyError",
+    "ClaimNotReproducedError",
     "ReluscopeWarning",
     "LargeLayerWarning",
     "StrippedLayerWarning",

@@ -17,6 +17,7 @@ __all__ = [
     "DomainError",
     "SolverError",
     "MissingDependencyError",
+    "ClaimNotReproducedError",
     "ReluscopeWarning",
     "LargeLayerWarning",
     "StrippedLayerWarning",
@@ -69,6 +70,16 @@ class MissingDependencyError(ReluscopeError, ImportError):
     Examples
     --------
     >>> issubclass(MissingDependencyError, ImportError)
+    True
+    """
+
+
+class ClaimNotReproducedError(ReluscopeError, AssertionError):
+    """A reproduction's published claim did not hold (raised after its files are written).
+
+    Examples
+    --------
+    >>> issubclass(ClaimNotReproducedError, AssertionError)
     True
     """
 

@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from .._atomic import atomic_path
-from .._errors import InvalidParameterError
+from .._errors import ClaimNotReproducedError, InvalidParameterError
 from ._common import load_model, model_argument
 
 __all__ = ["commands"]
@@ -120,7 +120,7 @@ def repro(name: str | None, quick: bool, out_dir: str | None, list_: bool) -> No
     click.echo(f"{name}: {module.TITLE}" + (" (quick)" if quick else ""), err=True)
     try:
         result = experiments.run(name, out, quick=quick)
-    except AssertionError as exc:  # a paper's claim did not hold: the outputs are written, say which claim
+    except ClaimNotReproducedError as exc:  # the outputs are written: say which claim failed
         raise click.ClickException(str(exc)) from exc
     with atomic_path(out / "results.json") as tmp:
         tmp.write_text(json.dumps(_jsonable(result), indent=2, ensure_ascii=False) + "\n")

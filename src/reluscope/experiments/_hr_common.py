@@ -30,6 +30,7 @@ from .._atomic import atomic_path
 from .._errors import DomainError, InvalidParameterError, ShapeError
 from .._validation import as_float_array
 from ..network import Network
+from ._claims import raise_failed
 
 __all__ = [
     "plane_through",
@@ -447,22 +448,6 @@ def write_files(out: Path, contents: dict[str, bytes]) -> dict[str, str]:
             tmp.write_bytes(data)
         files[name] = str(out / name)
     return files
-
-
-def raise_failed(name: str, claims: dict[str, bool], out: Path) -> None:
-    """Raise ``AssertionError`` naming the claims that failed (call after writing the files).
-
-    Examples
-    --------
-    >>> raise_failed("demo", {"one": True}, Path("."))
-    >>> raise_failed("demo", {"one": True, "two": False}, Path("x"))
-    Traceback (most recent call last):
-    ...
-    AssertionError: demo: claims not reproduced: two (see x/summary.md)
-    """
-    failed = [c for c, ok in claims.items() if not ok]
-    if failed:
-        raise AssertionError(f"{name}: claims not reproduced: {'; '.join(failed)} (see {out / 'summary.md'})")
 
 
 def figure_png(fig: Any, dpi: int) -> bytes:

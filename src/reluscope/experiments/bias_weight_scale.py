@@ -27,8 +27,8 @@ Every count is exact: the whole input plane (``n_in = 2``) with
 :func:`reluscope.regions.on_plane` (``bounds=None``), the box ``[-1, 1]^2`` and local
 densities on segments through a point with :func:`reluscope.regions.on_segments`.
 
-Claims checked (an ``AssertionError`` is raised after the files are written if one
-fails): the identities 1-4 hold exactly (equal integers) for every network, scale
+Claims checked (a ``ClaimNotReproducedError``, an ``AssertionError``, is raised after the
+files are written if one fails): the identities 1-4 hold exactly (equal integers) for every network, scale
 and factor; zero-bias regions are cones (none bounded, patterns invariant under
 ``x -> t x``) and fewer than with biases; the local density changes under (1), (3)
 and (5) for at least ``LOCAL_CHANGE_SHARE`` of the networks at every factor.
@@ -377,7 +377,7 @@ def run(out_dir: str | os.PathLike, quick: bool = False) -> dict[str, Any]:
 
     Files are written atomically once everything is computed; if a claim fails the
     files are still written (``summary.md`` marks it FAIL) and then an
-    ``AssertionError`` naming the failed claims is raised.
+    ``ClaimNotReproducedError`` naming the failed claims is raised.
 
     Parameters
     ----------

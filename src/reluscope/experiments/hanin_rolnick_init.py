@@ -25,8 +25,8 @@ weights ``N(0, 2 / fan_in)`` and biases ``N(0, σ_b²)``, for ``N`` units split 
 variance ``10^-6`` so that regions do not collapse to cones; not checked against the
 PDF here); ``σ_b = 1`` is reluscope's default.
 
-Claims checked (an ``AssertionError`` is raised after the files are written if one
-fails); "depths" means the architectures with at least 8 units per layer:
+Claims checked (a ``ClaimNotReproducedError``, an ``AssertionError``, is raised after the
+files are written if one fails); "depths" means the architectures with at least 8 units per layer:
 
 * for ``σ_b = 10^-3`` the mean count per unit length and per unit area, at fixed
   ``N``, varies by less than a factor ``DEPTH_FACTOR = 2`` across depths;
@@ -367,7 +367,7 @@ def run(out_dir: str | os.PathLike, quick: bool = False) -> dict[str, Any]:
 
     Files are written atomically once everything is computed; if a claim fails the
     files are still written (``summary.md`` marks it FAIL) and then an
-    ``AssertionError`` naming the failed claims is raised.
+    ``ClaimNotReproducedError`` naming the failed claims is raised.
 
     Parameters
     ----------

@@ -19,8 +19,8 @@ Reproduced here with exact counts, in 2-D so that the whole input space is seen:
   each such region holds one straight piece of the boundary (``include_output=True``
   adds exactly one region per piece).
 
-Claims checked (an ``AssertionError`` is raised after the files are written if one
-fails), on means over seeds:
+Claims checked (a ``ClaimNotReproducedError``, an ``AssertionError``, is raised after the
+files are written if one fails), on means over seeds:
 
 * over the sizes the network memorises (mean train accuracy at least ``MEMORISED``),
   the decision boundary after training has more pieces, and the data box more
@@ -358,7 +358,7 @@ def run(out_dir: str | os.PathLike, quick: bool = False) -> dict[str, Any]:
 
     Files are written atomically once everything is computed; if a claim fails the
     files are still written (``summary.md`` marks it FAIL) and then an
-    ``AssertionError`` naming the failed claims is raised. Needs ``torch``.
+    ``ClaimNotReproducedError`` naming the failed claims is raised. Needs ``torch``.
 
     Parameters
     ----------

@@ -16,8 +16,8 @@ architecture allows. Reproduced here with exact counts:
   them and on the whole plane (:func:`reluscope.regions.on_plane`); the mean exact
   distance from test points to their region's boundary.
 
-Claims checked (an ``AssertionError`` is raised after the files are written if one
-fails):
+Claims checked (a ``ClaimNotReproducedError``, an ``AssertionError``, is raised after the
+files are written if one fails):
 
 * every count, at every epoch, is within a factor ``TRAIN_FACTOR = 3`` of its value
   at epoch 0;
@@ -294,7 +294,7 @@ def run(out_dir: str | os.PathLike, quick: bool = False) -> dict[str, Any]:
 
     Files are written atomically once everything is computed; if a claim fails the
     files are still written (``summary.md`` marks it FAIL) and then an
-    ``AssertionError`` naming the failed claims is raised. Needs ``torch``.
+    ``ClaimNotReproducedError`` naming the failed claims is raised. Needs ``torch``.
 
     Parameters
     ----------

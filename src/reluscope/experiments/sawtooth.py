@@ -43,6 +43,7 @@ import numpy as np
 
 from .._atomic import atomic_path
 from .._errors import InvalidParameterError
+from ._claims import raise_failed
 
 __all__ = ["run", "TITLE", "PAPER", "count_pieces"]
 
@@ -243,7 +244,7 @@ def run(out_dir: str | os.PathLike, quick: bool = False) -> dict[str, Any]:
     """Count pieces for ``L = 1 .. 20`` (quick: ``1 .. 10``); write the CSV, figure and ``summary.md``.
 
     Files are written atomically once everything is computed. If a claim fails, the
-    files are still written (``summary.md`` marks it FAIL) and then an ``AssertionError``
+    files are still written (``summary.md`` marks it FAIL) and then a ``ClaimNotReproducedError``
     naming the failed claims is raised.
 
     Parameters
@@ -286,11 +287,7 @@ def run(out_dir: str | os.PathLike, quick: bool = False) -> dict[str, Any]:
         with atomic_path(out / name) as tmp:
             tmp.write_bytes(data)
         files[name] = str(out / name)
-    failed = [name for name, ok in claims.items() if not ok]
-    if failed:
-        raise AssertionError(
-            f"sawtooth: claims not reproduced: {'; '.join(failed)} (see {out / 'summary.md'})"
-        )
+    raise_failed("sawtooth", claims, out)
     return {
         "experiment": "sawtooth",
         "rows": rows,

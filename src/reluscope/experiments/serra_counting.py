@@ -44,6 +44,7 @@ import numpy as np
 
 from .._atomic import atomic_path
 from .._errors import InvalidParameterError, ReluscopeWarning
+from ._claims import raise_failed
 
 __all__ = ["run", "TITLE", "PAPER", "N_TOTAL", "settings"]
 
@@ -408,7 +409,7 @@ def run(
     """Train, count and bound; write ``counts.csv``, ``counts.png`` and ``summary.md`` to ``out_dir``.
 
     Files are written atomically once everything is computed. If a claim fails, the
-    files are still written (``summary.md`` marks it FAIL) and then an ``AssertionError``
+    files are still written (``summary.md`` marks it FAIL) and then a ``ClaimNotReproducedError``
     naming the failed claims is raised.
 
     Parameters
@@ -463,11 +464,7 @@ def run(
         with atomic_path(out / name) as tmp:
             tmp.write_bytes(payload)
         files[name] = str(out / name)
-    failed = [name for name, ok in claims.items() if not ok]
-    if failed:
-        raise AssertionError(
-            f"serra-counting: claims not reproduced: {'; '.join(failed)} (see {out / 'summary.md'})"
-        )
+    raise_failed("serra-counting", claims, out)
     return {
         "experiment": "serra-counting",
         "rows": rows,
