@@ -122,7 +122,7 @@ def test_repro_list_and_unknown(tmp_path, monkeypatch):
 
 
 def test_a_failed_claim_is_a_reluscope_error(tmp_path):
-    from reluscope.experiments._claims import raise_failed
+    from reluscope.experiments._output import raise_failed
 
     raise_failed("demo", {"holds": True}, tmp_path)  # nothing to report
     with pytest.raises(rs.ClaimNotReproducedError, match="demo: claims not reproduced: breaks") as info:

@@ -26,11 +26,10 @@ from typing import Any
 
 import numpy as np
 
-from .._atomic import atomic_path
 from .._errors import DomainError, InvalidParameterError, ShapeError
 from .._validation import as_float_array
 from ..network import Network
-from ._claims import raise_failed
+from ._output import raise_failed, write_files
 
 __all__ = [
     "plane_through",
@@ -429,25 +428,6 @@ def check_out_dir(out_dir: Any) -> Path:
     if out.exists() and not out.is_dir():
         raise InvalidParameterError(f"'out_dir' must be a folder; {str(out)!r} is a file.")
     return out
-
-
-def write_files(out: Path, contents: dict[str, bytes]) -> dict[str, str]:
-    """Write every file atomically (a reader never sees half a file); returns name -> path.
-
-    Examples
-    --------
-    >>> import tempfile
-    >>> d = Path(tempfile.mkdtemp())
-    >>> write_files(d, {"a.txt": b"hi"}) == {"a.txt": str(d / "a.txt")}, (d / "a.txt").read_text()
-    (True, 'hi')
-    """
-    out.mkdir(parents=True, exist_ok=True)
-    files = {}
-    for name, data in contents.items():
-        with atomic_path(out / name) as tmp:
-            tmp.write_bytes(data)
-        files[name] = str(out / name)
-    return files
 
 
 def figure_png(fig: Any, dpi: int) -> bytes:

@@ -366,7 +366,7 @@ def run(out_dir: str | os.PathLike, quick: bool = False) -> dict[str, Any]:
     """Measure regions vs depth at fixed units; write ``hr_init.csv``, two PNG figures and ``summary.md``.
 
     Files are written atomically once everything is computed; if a claim fails the
-    files are still written (``summary.md`` marks it FAIL) and then an
+    files are still written (``summary.md`` marks it FAIL) and then a
     ``ClaimNotReproducedError`` naming the failed claims is raised.
 
     Parameters

@@ -41,9 +41,8 @@ from typing import Any
 
 import numpy as np
 
-from .._atomic import atomic_path
 from .._errors import InvalidParameterError
-from ._claims import raise_failed
+from ._output import raise_failed, write_files
 
 __all__ = ["run", "TITLE", "PAPER", "count_pieces"]
 
@@ -281,12 +280,7 @@ def run(out_dir: str | os.PathLike, quick: bool = False) -> dict[str, Any]:
         "sawtooth.png": _png(rows, dpi=80 if quick else 130),
         "summary.md": _summary(rows, claims, n_random, seconds).encode(),
     }
-    out.mkdir(parents=True, exist_ok=True)
-    files = {}
-    for name, data in contents.items():
-        with atomic_path(out / name) as tmp:
-            tmp.write_bytes(data)
-        files[name] = str(out / name)
+    files = write_files(out, contents)
     raise_failed("sawtooth", claims, out)
     return {
         "experiment": "sawtooth",

@@ -42,9 +42,8 @@ from typing import Any
 
 import numpy as np
 
-from .._atomic import atomic_path
 from .._errors import InvalidParameterError, ReluscopeWarning
-from ._claims import raise_failed
+from ._output import raise_failed, write_files
 
 __all__ = ["run", "TITLE", "PAPER", "N_TOTAL", "settings"]
 
@@ -458,12 +457,7 @@ def run(
         "counts.png": _png(rows, dpi=80 if quick else 130),
         "summary.md": _summary(rows, claims, cfg, seconds, rho).encode(),
     }
-    out.mkdir(parents=True, exist_ok=True)
-    files = {}
-    for name, payload in contents.items():
-        with atomic_path(out / name) as tmp:
-            tmp.write_bytes(payload)
-        files[name] = str(out / name)
+    files = write_files(out, contents)
     raise_failed("serra-counting", claims, out)
     return {
         "experiment": "serra-counting",
