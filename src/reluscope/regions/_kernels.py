@@ -202,6 +202,39 @@ if HAVE_NUMBA:  # pragma: no branch
                 piece[c, j] = p
         return piece
 
+    @numba.njit(cache=True, nogil=True, inline="always")
+    def _scale_of(Rp, Rq, a, S):  # pragma: no cover - compiled
+        """``S = |Rq[a]| + Σ_d |Rp[a, d]|``: the magnitude an output map starts from."""
+        for o in range(Rq.shape[1]):
+            S[o] = abs(Rq[a, o])
+        for d in range(Rp.shape[1]):
+            for o in range(Rq.shape[1]):
+                S[o] += abs(Rp[a, d, o])
+
+    @numba.njit(cache=True, nogil=True, inline="always")
+    def _add_change(Np, Nq, S, c, a, j, pc, pr, Zp, Zq, slopes, icpts, WnT, wlin, wconst, v
+                    ):  # pragma: no cover - compiled
+        """Add to child ``c``'s next-layer map the rank-1 term of unit ``j`` moving from piece
+        ``pr`` to ``pc`` (ancestor ``a``'s pre-activation map), and its magnitude to ``S``."""
+        k = Zp.shape[1]
+        mn = Nq.shape[1]
+        ds = slopes[pc] - slopes[pr]
+        dc = icpts[pc] - icpts[pr]
+        va = 0.0
+        for d in range(k):
+            v[d] = ds * Zp[a, d, j] + dc * wlin[d]
+            va += abs(v[d])
+        vq = ds * Zq[a, j] + dc * wconst
+        va += abs(vq)
+        for d in range(k):
+            vd = v[d]
+            for o in range(mn):
+                Np[c, d, o] += vd * WnT[j, o]
+        for o in range(mn):
+            wo = WnT[j, o]
+            Nq[c, o] += vq * wo
+            S[o] += va * abs(wo)
+
     @numba.njit(cache=True, nogil=True)
     def _child_maps_nb(anc, piece, ref, Zp, Zq, slopes, icpts, Rp, Rq, WnT, wlin, wconst,
                        first, units):  # pragma: no cover - compiled
@@ -235,30 +268,11 @@ if HAVE_NUMBA:  # pragma: no branch
                     n_changed += 1
             if n_changed == 0:
                 continue
-            for o in range(mn):
-                S[o] = abs(Rq[a, o])
-            for d in range(k):
-                for o in range(mn):
-                    S[o] += abs(Rp[a, d, o])
+            _scale_of(Rp, Rq, a, S)
             for t in range(n_changed):
                 j = changed[t]
-                pc, pr = piece[c, j], ref[a, j]
-                ds = slopes[pc] - slopes[pr]
-                dc = icpts[pc] - icpts[pr]
-                va = 0.0
-                for d in range(k):
-                    v[d] = ds * Zp[a, d, j] + dc * wlin[d]
-                    va += abs(v[d])
-                vq = ds * Zq[a, j] + dc * wconst
-                va += abs(vq)
-                for d in range(k):
-                    vd = v[d]
-                    for o in range(mn):
-                        Np[c, d, o] += vd * WnT[j, o]
-                for o in range(mn):
-                    wo = WnT[j, o]
-                    Nq[c, o] += vq * wo
-                    S[o] += va * abs(wo)
+                _add_change(Np, Nq, S, c, a, j, piece[c, j], ref[a, j], Zp, Zq, slopes, icpts, WnT,
+                            wlin, wconst, v)
             _snap_cancelled(Np, Nq, S, c)
         return Np, Nq
 
@@ -483,32 +497,13 @@ if HAVE_NUMBA:  # pragma: no branch
             if n_changed == 0:
                 continue
             if not s_ready:
-                for o in range(mn):
-                    S[o] = abs(Rq[a, o])
-                for d in range(k):
-                    for o in range(mn):
-                        S[o] += abs(Rp[a, d, o])
+                _scale_of(Rp, Rq, a, S)
                 s_ready = True
             for t in range(n_changed):
                 j = changed[t]
-                pc = piece[c, j]
                 pr = piece[c - 1, j] if chained else ref[a, j]
-                ds = slopes[pc] - slopes[pr]
-                dc = icpts[pc] - icpts[pr]
-                va = 0.0
-                for d in range(k):
-                    v[d] = ds * Zp[a, d, j] + dc * wlin[d]
-                    va += abs(v[d])
-                vq = ds * Zq[a, j] + dc * wconst
-                va += abs(vq)
-                for d in range(k):
-                    vd = v[d]
-                    for o in range(mn):
-                        Np[c, d, o] += vd * WnT[j, o]
-                for o in range(mn):
-                    wo = WnT[j, o]
-                    Nq[c, o] += vq * wo
-                    S[o] += va * abs(wo)
+                _add_change(Np, Nq, S, c, a, j, piece[c, j], pr, Zp, Zq, slopes, icpts, WnT,
+                            wlin, wconst, v)
             _snap_cancelled(Np, Nq, S, c)
         return Np, Nq
 
