@@ -298,7 +298,10 @@ def test_compiled_and_numpy_kernels_agree(monkeypatch, act, whole):
 
 
 @pytest.mark.parametrize("bounds", [(-3.0, 3.0, -3.0, 3.0), None])
-def test_threads_give_the_same_result(bounds):
+def test_threads_give_the_same_result(bounds, monkeypatch):
+    import reluscope.regions._plane_engine as engine
+
+    monkeypatch.setattr(engine, "_MIN_THREADED", 0)  # thread even this small job
     net = Network.random([2, 24, 16, 8, 1], seed=3)
     one = on_plane(net, ORIGIN, E1, E2, bounds=bounds, n_jobs=1)
     two = on_plane(net, ORIGIN, E1, E2, bounds=bounds, n_jobs=2, chunk=64)

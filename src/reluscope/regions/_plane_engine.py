@@ -237,6 +237,8 @@ _Item = tuple[int, Cells, MapsOf, int, int]
 #: (regions and their order) does not depend on the number of threads
 _N_PARTS = 8
 _MIN_PART = 64
+#: first-layer cells below which threads cost more than they save (~2 ms a call)
+_MIN_THREADED = 512
 
 
 def _depth_first(stack: list[_Item], net: Network, w: Homog, include_output: bool, rtol: float,
@@ -290,7 +292,7 @@ def run_plane(
         size = min(size, _chunk_for(net, 1, chunk))
     parts: list[_Item] = [(1, out, out_maps, a, min(out.n, a + size)) for a in range(0, out.n, size)]
     args = (net, w, include_output, rtol, chunk, n_bits, progress)
-    if n_jobs <= 1 or len(parts) == 1:
+    if n_jobs <= 1 or len(parts) == 1 or out.n < _MIN_THREADED:
         return _depth_first(parts[::-1], *args)
     from concurrent.futures import ThreadPoolExecutor
 
