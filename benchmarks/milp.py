@@ -6,6 +6,9 @@ Prints three tables (markdown), as recorded in ``docs/benchmarks.md`` ("MILP cou
    n0 = 2..6: exact count, listing, MIPBound, weight-aware bound, Serra et al.'s Theorem 1;
 2. two hidden layers sharing 22 units (n1 + n2 = 22, Serra et al. 2018 Fig. 5b's split,
    here on a random net with n0 = 3);
+
+tables 1 and 2 also time ``reluscope.regions.enumerate`` (the dual-graph walk) on the same
+box, with its count beside the MILP's;
 3. the digits setting of research note ``milp_bounds.md`` §6: 64-input MLPs over [0, 1]^64
    (the bundled 64-16-16-10 MLP, and a 64-10-10-10 MLP trained here with l1 if torch is
    installed), plus one optimisation (max logit 0) with SCIP's cuts on/off and HiGHS.
@@ -14,6 +17,7 @@ Every solver runs on one thread. Usage::
 
     python benchmarks/milp.py            # about 5 minutes on 2 cores
     python benchmarks/milp.py --quick    # smaller, for a smoke test
+    python benchmarks/milp.py --tables dimension,split22   # a subset
 """
 
 from __future__ import annotations
@@ -29,17 +33,27 @@ from reluscope import Box, Network, PartialResultWarning
 from reluscope.bounds import serra2018
 from reluscope.milp import approx_count, count_regions, encode, list_regions, weight_bound
 from reluscope.propagate import best_bounds
+from reluscope.regions import enumerate as enumerate_regions
 
 
 def _fmt(t: float) -> str:
     return f"{t:.2f}"
 
 
+def _walk(net: Network, box: Box, milp_count: int, milp_s: float) -> str:
+    """``| regions | s | speed-up |`` cells for ``regions.enumerate`` on the same box."""
+    t0 = time.perf_counter()
+    res = enumerate_regions(net, box)
+    t = time.perf_counter() - t0
+    same = "" if res.n_activation_regions == milp_count else " (differs!)"
+    return f"{res.n_activation_regions}{same} | {t:.3f} | {milp_s / t:,.0f}x"
+
+
 def table_dimension(n0s: list[int], widths: list[int], time_limit: float) -> None:
     print(f"\n### Exact counting vs input dimension (hidden {widths}, box [-1, 1]^n0, eps = 1e-6)\n")
     print("| n0 | binaries | stable | regions | count s | list s | MIPBound (95%) | MIPBound s | weight bound "
-          "| Thm 1 |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+          "| Thm 1 | enumerate regions | enumerate s | speed-up |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for n0 in n0s:
         net = Network.random([n0, *widths, 1], seed=n0, bias_scale=0.5)
         box = Box(-1.0, 1.0, dim=n0)
@@ -52,13 +66,15 @@ def table_dimension(n0s: list[int], widths: list[int], time_limit: float) -> Non
         count = f"{r.count}" + ("" if r.status == "exact" else " (partial)")
         lst_t = "—" if lst is None else _fmt(lst.time) + ("" if lst.count == r.count else f" ({lst.count}!)")
         print(f"| {n0} | {r.n_binaries} | {r.n_stable} | {count} | {_fmt(r.time)} | {lst_t} | {ap.bound} "
-              f"| {_fmt(ap.time)} | {wb.bound} | {serra2018(n0, widths)} |", flush=True)
+              f"| {_fmt(ap.time)} | {wb.bound} | {serra2018(n0, widths)} | {_walk(net, box, r.count, r.time)} |",
+              flush=True)
 
 
 def table_split22(n0: int, splits: list[tuple[int, int]], time_limit: float) -> None:
     print(f"\n### Two hidden layers sharing 22 units (n0 = {n0}, box [-1, 1]^n0)\n")
-    print("| n1 | n2 | binaries | regions | count s | weight bound | Thm 1 |")
-    print("|---|---|---|---|---|---|---|")
+    print("| n1 | n2 | binaries | regions | count s | weight bound | Thm 1 | enumerate regions | enumerate s "
+          "| speed-up |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for n1, n2 in splits:
         net = Network.random([n0, n1, n2, 1], seed=22, bias_scale=0.5)
         box = Box(-1.0, 1.0, dim=n0)
@@ -67,7 +83,7 @@ def table_split22(n0: int, splits: list[tuple[int, int]], time_limit: float) -> 
             r = count_regions(net, box, time_limit=time_limit)
         count = f"{r.count}" + ("" if r.status == "exact" else " (partial)")
         print(f"| {n1} | {n2} | {r.n_binaries} | {count} | {_fmt(r.time)} | {weight_bound(net, box).bound} "
-              f"| {serra2018(n0, [n1, n2])} |", flush=True)
+              f"| {serra2018(n0, [n1, n2])} | {_walk(net, box, r.count, r.time)} |", flush=True)
 
 
 def _digits_nets() -> list[tuple[str, Network]]:
@@ -141,18 +157,22 @@ def table_digits(time_limit: float) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="smaller settings (smoke test)")
+    ap.add_argument("--tables", default="dimension,split22,digits", help="comma-separated subset")
     args = ap.parse_args()
+    tables = set(args.tables.split(","))
     t0 = time.perf_counter()
+    # compile (or load) the n-D kernels outside the timings
+    enumerate_regions(Network.random([2, 3, 1], seed=0), Box(-1.0, 1.0, dim=2))
     print(f"## MILP counting benchmark ({platform.processor() or platform.machine()}, "
           f"python {platform.python_version()}, one solver thread)")
-    if args.quick:
-        table_dimension([2, 3], [6, 6], 10.0)
-        table_split22(2, [(11, 11)], 10.0)
-        table_digits(5.0)
-    else:
-        table_dimension([2, 3, 4, 5, 6], [8, 8], 60.0)
-        table_split22(3, [(1, 21), (5, 17), (11, 11), (17, 5), (21, 1)], 40.0)
-        table_digits(40.0)
+    quick = args.quick
+    if "dimension" in tables:
+        table_dimension([2, 3] if quick else [2, 3, 4, 5, 6], [6, 6] if quick else [8, 8], 10.0 if quick else 60.0)
+    if "split22" in tables:
+        table_split22(2 if quick else 3, [(11, 11)] if quick else [(1, 21), (5, 17), (11, 11), (17, 5), (21, 1)],
+                      10.0 if quick else 40.0)
+    if "digits" in tables:
+        table_digits(5.0 if quick else 40.0)
     print(f"\nTotal {time.perf_counter() - t0:.0f} s")
 
 

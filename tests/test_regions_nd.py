@@ -1,4 +1,4 @@
-"""Exact n-D region enumeration (reluscope.regions._nd.enumerate), checked against
+"""Exact n-D region enumeration (reluscope.regions.enumerate), checked against
 independent computations: hand counts (zoo), an LP-tree count written here with
 scipy, dense sampling, the network itself at points inside each region, the 2-D
 plane engine, and relucent's counts (benchmarks/reference_counts_nd.py)."""
@@ -317,6 +317,19 @@ def test_seeded_networks_backends_agree(seed, rng):
     assert {p.tobytes() for p in a.patterns} == {p.tobytes() for p in b.patterns}
     assert a.n_linear_regions == b.n_linear_regions
     _check_regions(net, a, rng, None, n_samples=4000)
+
+
+@pytest.mark.parametrize("whole", [False, True])
+def test_threads_give_the_same_result(whole, monkeypatch):
+    monkeypatch.setattr(nd, "_MIN_PER_THREAD", 2)  # thread even small waves
+    net = Network.random([4, 8, 8, 1], seed=3)
+    dom = None if whole else Box(-1.0, 1.0, dim=4)
+    one = enumerate_regions(net, dom, n_jobs=1)
+    two = enumerate_regions(net, dom, n_jobs=2)
+    assert one.n_activation_regions > 100
+    np.testing.assert_array_equal(two.patterns, one.patterns)
+    np.testing.assert_array_equal(two.centres, one.centres)
+    np.testing.assert_array_equal(two.radii, one.radii)
 
 
 def test_include_output_splits_on_the_decision_boundary(rng):

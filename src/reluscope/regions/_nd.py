@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from .._errors import DomainError, InvalidParameterError, PartialResultWarning, SolverError
-from .._validation import check_positive_int
+from .._validation import check_n_jobs, check_positive_int
 from ..domains import Box, Polytope, as_domain
 from ..network import Network
 from ._nd_geometry import HRep, UnitTable, halfspaces, patterns_across, patterns_at, unit_table
@@ -74,10 +74,15 @@ def _scale(net: Network, dom: Box | Polytope | None) -> float:
     return float(np.median(dist)) if dist.size else 1.0
 
 
+#: regions per thread below which the compiled LP kernel runs in the calling thread
+_MIN_PER_THREAD = 16
+
+
 class _Analyser:
     """Chebyshev centres, facets and facet centres of batches of regions."""
 
-    def __init__(self, backend: str):
+    def __init__(self, backend: str, n_jobs: int = 1):
+        self.n_jobs = n_jobs
         if backend not in _BACKENDS:
             raise InvalidParameterError(f"'backend' must be one of {_BACKENDS}; got {backend!r}.")
         self.kernels = None
@@ -99,7 +104,7 @@ class _Analyser:
         if self.kernels is None:
             out = _nd_batch.analyse_regions(G, h, valid, seeds, r_cap, tol_abs, _MAX_ITER)
         else:
-            out = self.kernels.analyse_regions(G, h, valid, seeds, r_cap, tol_abs, _MAX_ITER)
+            out = self._compiled(G, h, valid, seeds, r_cap, tol_abs)
             failed = np.nonzero(out[-1] != 0)[0]
             if failed.size:  # rare: re-solve with the batched solver (other pivoting)
                 redo = _nd_batch.analyse_regions(
@@ -117,6 +122,25 @@ class _Analyser:
                     "try another 'tol'."
                 )
         return out
+
+
+    def _compiled(self, G: np.ndarray, h: np.ndarray, valid: np.ndarray, seeds: np.ndarray, r_cap: float,
+                  tol_abs: float) -> tuple[np.ndarray, ...]:
+        """The compiled kernel, on contiguous blocks of regions in threads (it releases the GIL);
+        regions are independent, so the result does not depend on the number of threads."""
+        kernel = self.kernels.analyse_regions  # type: ignore[union-attr]
+        jobs = min(self.n_jobs, len(G) // _MIN_PER_THREAD)
+        if jobs <= 1:
+            return kernel(G, h, valid, seeds, r_cap, tol_abs, _MAX_ITER)
+        from concurrent.futures import ThreadPoolExecutor
+
+        cuts = np.linspace(0, len(G), jobs + 1).astype(int)
+        with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="reluscope") as ex:
+            parts = list(ex.map(
+                lambda ab: kernel(G[ab[0]:ab[1]], h[ab[0]:ab[1]], valid[ab[0]:ab[1]], seeds[ab[0]:ab[1]], r_cap,
+                                  tol_abs, _MAX_ITER),
+                zip(cuts[:-1], cuts[1:], strict=True)))
+        return tuple(np.concatenate([p[k] for p in parts]) for k in range(len(parts[0])))
 
 
 def _start_points(dom: Box | Polytope | None, n: int, scale: float, analyse: _Analyser,
@@ -149,6 +173,7 @@ def enumerate(  # noqa: A001 - the public name is regions.enumerate
     map_tol: float = 1e-9,
     checkpoint_every: float = 30.0,
     backend: str = "auto",
+    n_jobs: int | None = None,
 ) -> NdRegions:
     """Every activation region of ``net`` in ``R^n``, a box or a polytope, exactly.
 
@@ -189,6 +214,9 @@ def enumerate(  # noqa: A001 - the public name is regions.enumerate
     backend : {"auto", "numba", "numpy"}
         LP kernels: compiled with numba (the ``fast`` extra; "auto" uses it when
         installed) or batched NumPy.
+    n_jobs : int or None, default None
+        Threads for the compiled LP kernel (``None`` or ``-1``: one per available core);
+        the result is the same for every value.
 
     Returns
     -------
@@ -258,7 +286,7 @@ def enumerate(  # noqa: A001 - the public name is regions.enumerate
     table = unit_table(net, include_output)
     tol_abs = tol * scale
     r_cap = 10.0 * scale
-    analyse = _Analyser(backend)
+    analyse = _Analyser(backend, check_n_jobs(n_jobs))
     rng = np.random.default_rng(20240607)
     second = rng.normal(size=n)
     second /= np.linalg.norm(second)

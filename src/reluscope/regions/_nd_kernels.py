@@ -446,7 +446,7 @@ def _simplex_filter(Gk: np.ndarray, hk: np.ndarray, k: int, n: int, act: np.ndar
     return True
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def analyse_regions(
     G: np.ndarray,
     h: np.ndarray,
