@@ -8,6 +8,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 from .._errors import InvalidParameterError
 from ..domains import Box
 from ..network import Network
@@ -49,6 +51,21 @@ def _describe(dom: Box) -> str:
     if (lo == lo[0]).all() and (hi == hi[0]).all():
         return f"box [{lo[0]:g}, {hi[0]:g}]^{dom.dim}"
     return repr(dom)
+
+
+def _warm_up(progress: bool) -> None:
+    """Load (the first time after an install: compile, 10-20 s) the region engines' kernels,
+    so that the sections' time budgets measure the analysis, not the compiler."""
+    from ..regions import on_plane, on_segments
+    from ..regions._kernels import use_numba
+
+    if not use_numba():
+        return
+    if progress:
+        print("loading the compiled kernels (the first run after an install compiles them) ...", file=sys.stderr)
+    tiny = Network.random([2, 3, 3, 1], seed=0)
+    on_segments(tiny, np.zeros((1, 2)), np.ones((1, 2)))
+    on_plane(tiny, [0.0, 0.0], [1.0, 0.0], [0.0, 1.0], bounds=(-1.0, 1.0, -1.0, 1.0))
 
 
 def _later_budget(i: int, quick: bool) -> float:
@@ -137,6 +154,7 @@ def analyze(
     """
     if not isinstance(net, Network):
         raise InvalidParameterError(f"'net' must be a reluscope Network; got {type(net).__name__}.")
+    _warm_up(progress)
     t0 = time.perf_counter()
     dom = domain if domain is not None else Box(0.0, 1.0, dim=net.n_in)
     if not isinstance(dom, Box) or dom.dim != net.n_in:
