@@ -232,12 +232,12 @@ def _chunk_for(net: Network, li: int, chunk: int) -> int:
 
 
 _Item = tuple[int, Cells, MapsOf, int, int]
-#: the first layer's cells are cut into at least this many parts (of at least
-#: ``_MIN_PART`` cells), which threads process independently; fixed, so the result
-#: (regions and their order) does not depend on the number of threads
+#: from ``_MIN_THREADED`` first-layer cells on, they are cut into at least ``_N_PARTS``
+#: parts (of at least ``_MIN_PART`` cells), which threads process independently. Below it
+#: threads cost more than they save (~2 ms a call). The cut does not depend on the number
+#: of threads, so neither does the result (regions and their order).
 _N_PARTS = 8
 _MIN_PART = 64
-#: first-layer cells below which threads cost more than they save (~2 ms a call)
 _MIN_THREADED = 512
 
 
@@ -287,7 +287,9 @@ def run_plane(
     Zp, Zq = preactivation(cells.P, cells.q, net.layers[0], w)
     first = Cells(cells.verts, cells.offs, Zp, Zq, cells.tag, cells.pieces)
     out, out_maps = _process_layer(first, net, 0, w, include_output, rtol)
-    size = max(_MIN_PART, -(-out.n // _N_PARTS))
+    # small jobs stay in one part (fewer, larger batches); the choice depends on the
+    # network and the domain only, never on n_jobs
+    size = max(_MIN_PART, -(-out.n // _N_PARTS)) if out.n >= _MIN_THREADED else max(out.n, 1)
     if net.depth > 1:
         size = min(size, _chunk_for(net, 1, chunk))
     parts: list[_Item] = [(1, out, out_maps, a, min(out.n, a + size)) for a in range(0, out.n, size)]
