@@ -319,6 +319,21 @@ def test_seeded_networks_backends_agree(seed, rng):
     _check_regions(net, a, rng, None, n_samples=4000)
 
 
+@pytest.mark.parametrize("widths", [[2, 1, 1, 1, 1], [2, 1, 2, 3, 2], [3, 1, 2, 2]])
+def test_zero_biases_and_one_first_unit_find_both_half_spaces(widths):
+    # found by fuzzing against on_plane: one first-layer unit, no biases anywhere. The
+    # facet point lies within rounding of the origin, where every pre-activation is as
+    # small as the point itself, so a relative tie test missed that the second unit sits
+    # on its breakpoint there; the walk stepped into an empty region and stopped at 1.
+    net = Network.random(widths, seed=10, bias="zero")
+    res = enumerate_regions(net)
+    x = np.random.default_rng(0).normal(size=(2000, widths[0]))
+    sampled = {p.tobytes() for p in net.pattern(x)}
+    assert len(sampled) == 2  # unit 1 on or off; the rest follow it
+    assert res.n_activation_regions == 2
+    assert {p.tobytes() for p in res.patterns.astype(np.int8)} == sampled
+
+
 @pytest.mark.parametrize("whole", [False, True])
 def test_threads_give_the_same_result(whole, monkeypatch):
     monkeypatch.setattr(nd, "_MIN_PER_THREAD", 2)  # thread even small waves

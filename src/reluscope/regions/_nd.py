@@ -343,7 +343,7 @@ def _seed_walk(state: WalkState, table: UnitTable, dom: Any, rows: tuple[np.ndar
     pts = _start_points(dom, n, scale, analyse, rows, rng)
     dirs = rng.normal(size=pts.shape)
     dirs /= np.linalg.norm(dirs, axis=1, keepdims=True)
-    pats = patterns_across(table, pts, dirs, np.broadcast_to(second, pts.shape), tol)
+    pats = patterns_across(table, pts, dirs, np.broadcast_to(second, pts.shape), tol, scale=tol_abs / tol)
     hr = _hrep(table, pats, rows, tol)
     _, radius, *_ = analyse(hr.G, hr.h, hr.valid, pts, r_cap, tol_abs)
     ok = np.nonzero(hr.feasible & (radius > tol_abs))[0]
@@ -396,7 +396,7 @@ def _wave(state: WalkState, table: UnitTable, rows: tuple[np.ndarray, np.ndarray
         ru, iu = r_idx[is_unit], i_idx[is_unit]
         x = fpoint[ru, iu]
         across = _cross(table, pats[ru], tied_rows[ru, iu, : table.n_rows], hr.degenerate[ru], x,
-                        hr.G[ru, iu], second, tol)
+                        hr.G[ru, iu], second, tol, tol_abs / tol)
         uniq, first, inverse = np.unique(pattern_void(across), return_index=True, return_inverse=True)
         keys = uniq.tolist()
         ids_u = state.add_patterns(keys, across[first], x[first])
@@ -410,7 +410,7 @@ def _wave(state: WalkState, table: UnitTable, rows: tuple[np.ndarray, np.ndarray
 
 
 def _cross(table: UnitTable, base: np.ndarray, trows: np.ndarray, degenerate: np.ndarray, x: np.ndarray,
-           normal: np.ndarray, second: np.ndarray, tol: float) -> np.ndarray:
+           normal: np.ndarray, second: np.ndarray, tol: float, scale: float) -> np.ndarray:
     """Pattern across each facet: ``base`` (F, n_units) with the tight rows ``trows`` (F, n_rows) crossed.
 
     When the tight rows all belong to one layer (the usual case: one row, or
@@ -436,7 +436,7 @@ def _cross(table: UnitTable, base: np.ndarray, trows: np.ndarray, degenerate: np
     out[r_f, u] = np.where(base[r_f, u] <= bj, bj + 1, bj)
     slow = np.nonzero(~fast)[0]
     if slow.size:
-        out[slow] = patterns_across(table, x[slow], normal[slow], second, tol, trows[slow])
+        out[slow] = patterns_across(table, x[slow], normal[slow], second, tol, trows[slow], scale)
     return out
 
 

@@ -209,18 +209,24 @@ def _forward(
     direction: np.ndarray | None = None,
     second: np.ndarray | None = None,
     tied: np.ndarray | None = None,
+    scale: float = 0.0,
 ) -> np.ndarray:
     """Pieces at ``x`` (F, n); units at a breakpoint are decided along ``direction``, then ``second``.
 
     A unit is *at* a breakpoint when ``tied`` says so (F, n_rows), or when its value
-    is there up to rounding (``tol`` times its cancellation-free magnitude). Its side
-    is the sign of its derivative along ``direction`` (through the pieces already
-    chosen for earlier layers), else along ``second``, else of its value.
+    is there up to rounding: ``tol`` times its cancellation-free magnitude, plus the
+    change that moving ``x`` by ``tol * scale`` per coordinate can make (``x`` is known
+    only that well: a facet point is computed to ``tol`` of the problem's length
+    ``scale``, which matters near the origin of a network without biases, where every
+    value is as small as ``x``). Its side is the sign of its derivative along
+    ``direction`` (through the pieces already chosen for earlier layers), else along
+    ``second``, else of its value.
     """
     F, n = x.shape
     out = np.zeros((F, table.n_units), dtype=np.int8)
     hval = x
     zs = np.abs(x)
+    gs = np.ones((1, n))  # cancellation-free |gradient| (row sums) of each value
     lex = direction is not None
     if lex:
         dh = np.ascontiguousarray(np.broadcast_to(direction, x.shape))
@@ -231,6 +237,7 @@ def _forward(
         absW = np.abs(W)
         z = hval @ W.T + b
         zs = zs @ absW.T + np.abs(b)
+        gs = gs @ absW.T
         if lex:
             dz, ez = dh @ W.T, eh @ W.T
             dzs, ezs = dhs @ absW.T, ehs @ absW.T
@@ -241,7 +248,7 @@ def _forward(
             v = z - beta
             above = v > 0
             if lex:
-                tie = np.abs(v) <= tol * (zs + abs(beta))
+                tie = np.abs(v) <= tol * (zs + abs(beta) + scale * gs)
                 if tied is not None:
                     tie |= tied[:, r0 + j : table.row_start[li + 1] : nb]
                 if np.any(tie):
@@ -254,6 +261,7 @@ def _forward(
         slope, icpt = _post(act, bp, piece)
         hval = slope * z + icpt
         zs = np.abs(slope) * zs + np.abs(icpt)
+        gs = np.abs(slope) * gs
         if lex:
             dh, eh = slope * dz, slope * ez
             dhs, ehs = np.abs(slope) * dzs, np.abs(slope) * ezs
@@ -281,6 +289,7 @@ def patterns_across(
     second: np.ndarray,
     tol: float,
     tied: np.ndarray | None = None,
+    scale: float = 0.0,
 ) -> np.ndarray:
     """Pattern of the region entered from ``x`` along ``direction`` (lexicographically).
 
@@ -299,6 +308,9 @@ def patterns_across(
     tied : bool ndarray of shape (F, n_rows), optional
         Rows (unit and breakpoint) known to be tight at ``x`` (e.g. the rows of the
         facet being crossed).
+    scale : float, default 0
+        Length scale of the problem: ``x`` is taken to be known to ``tol * scale`` per
+        coordinate, so a unit within that reach of its breakpoint counts as at it.
 
     Examples
     --------
@@ -315,4 +327,4 @@ def patterns_across(
     array([[1, 0],
            [0, 0]], dtype=int8)
     """
-    return _forward(table, x, tol, direction, second, tied)
+    return _forward(table, x, tol, direction, second, tied, scale)
