@@ -20,6 +20,7 @@ from reluscope import (
     Polytope,
 )
 from reluscope.milp import count_regions, list_regions
+from reluscope.regions import enumerate as enumerate_regions
 from test_milp_oracle import box_halfspaces, lp_tree, lp_tree_patterns
 from zoo import always_on, coincident, dead_unit, hat, lines_general_position, lines_through_origin, merged_linear
 
@@ -217,3 +218,23 @@ def test_box_halfspaces_helper_matches_box():
     A2, b2 = Box([0.0, -1.0], [1.0, 2.0]).halfspaces()
     np.testing.assert_array_equal(A, A2)
     np.testing.assert_array_equal(b, b2)
+
+
+def test_few_binaries_are_counted_by_lps_and_scip_alike(monkeypatch):
+    import reluscope.milp._count as cnt
+
+    # [3, 1, 4, 1]: bounds leave one binary, and SCIP 10's presolve then removed it and
+    # its counting crashed the interpreter (segfault); now one LP per assignment
+    net = Network.random([3, 1, 4, 1], seed=187479254, bias_scale=0.5)
+    box = Box(-1.0, 1.0, dim=3)
+    r = count_regions(net, box)
+    assert (r.count, r.n_binaries, r.status) == (2, 1, "exact")
+    x = np.random.default_rng(0).uniform(-1, 1, size=(4000, 3))
+    assert len(np.unique(net.pattern(x), axis=0)) == 2
+    # a model with a few binaries SCIP can count: both ways agree
+    net = Network.random([2, 3, 2, 1], seed=4, bias_scale=0.5)
+    box = Box(-1.0, 1.0, dim=2)
+    by_lps = count_regions(net, box)
+    assert 1 <= by_lps.n_binaries <= cnt._ENUMERATE_BINARIES
+    monkeypatch.setattr(cnt, "_ENUMERATE_BINARIES", 0)
+    assert count_regions(net, box).count == by_lps.count == enumerate_regions(net, box).n_activation_regions

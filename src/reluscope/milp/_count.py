@@ -22,6 +22,7 @@ handler that records every integral ``z`` and cuts it off with a no-good
 
 from __future__ import annotations
 
+import dataclasses
 import time
 import warnings
 from dataclasses import dataclass
@@ -193,9 +194,11 @@ def count_regions(
     t0 = time.perf_counter()
     time_limit = check_time_limit(time_limit)
     form, _, _, k, eps = counting_formulation(net, domain, layers, eps, bounds)
-    if form.binaries.shape[0] == 0:  # all stable: 0 or 1 region (SCIPcount segfaults with no integer)
-        n = 1 if _lp_feasible(form) else 0
-        return RegionCount(n, eps, time.perf_counter() - t0, "exact", k, 0, _n_stable(form))
+    n_bin = int(form.binaries.shape[0])
+    if n_bin <= _ENUMERATE_BINARIES and int(form.integer.sum()) == n_bin:
+        # few binaries (and no other integers): one LP per assignment; SCIPcount can crash here
+        n = _count_by_lps(form)
+        return RegionCount(n, eps, time.perf_counter() - t0, "exact", k, n_bin, _n_stable(form))
     s = to_scip(form)
     m = s.model
     m.setParamsCountsols()
@@ -203,6 +206,16 @@ def count_regions(
     m.setParam("conflict/enable", False)  # conflict constraints slowed counting ~1.5x, measured
     if time_limit is not None:
         m.setParam("limits/time", max(time_limit - (time.perf_counter() - t0), 1e-3))
+    m.presolve()
+    if m.getNBinVars() + m.getNIntVars() == 0:
+        # presolve removed every binary; SCIPcount would then crash (segfault, SCIP 10)
+        if n_bin <= 12 and int(form.integer.sum()) == n_bin:
+            n = _count_by_lps(form)
+            return RegionCount(n, eps, time.perf_counter() - t0, "exact", k, n_bin, _n_stable(form))
+        raise SolverError(
+            f"SCIP's presolve removed all {n_bin} binary variables, and SCIP cannot count such a "
+            "model; use regions.enumerate(net, domain) for this network."
+        )
     m.count()
     status = m.getStatus()
     n = int(m.getNCountedSols())
@@ -340,6 +353,25 @@ class _RegionCheck:
         res = linprog(cost, A_ub=A_ub, b_ub=b_ub, bounds=[*zip(self.lo, self.hi, strict=True), (None, 1.0)],
                       method="highs")
         return -float(res.fun) if res.status == 0 else -np.inf
+
+
+#: up to this many binaries, count_regions solves one LP per binary assignment instead of
+#: calling SCIP: as fast on such models, and SCIP 10's counting segfaults when presolve
+#: removes every binary (seen with one binary: a [3, 1, 4, 1] network)
+_ENUMERATE_BINARIES = 6
+
+
+def _count_by_lps(form: Formulation) -> int:
+    """Feasible binary assignments, by one HiGHS LP each (for a handful of binaries)."""
+    import itertools
+
+    b = form.binaries
+    n = 0
+    for bits in itertools.product((0.0, 1.0), repeat=len(b)):
+        lb, ub = form.lb.copy(), form.ub.copy()
+        lb[b] = ub[b] = bits
+        n += _lp_feasible(dataclasses.replace(form, lb=lb, ub=ub, integer=np.zeros_like(form.integer)))
+    return n
 
 
 def _lp_feasible(form: Formulation) -> bool:
