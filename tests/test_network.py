@@ -70,7 +70,11 @@ def test_pattern_and_preactivations():
     np.testing.assert_array_equal(net.pattern(x), expected)
     z = net.preactivations(x)
     np.testing.assert_allclose(z[0], np.hstack([x, 1 - x]))
-    assert net.pattern(x, include_output=True).shape == (4, 3)
+    # the linear output: the side of its zero set, relu(x) + relu(1 - x) > 0 everywhere
+    np.testing.assert_array_equal(net.pattern(x, include_output=True), np.hstack([expected, [[1], [1], [1], [1]]]))
+    shifted = Network([*net.layers[:-1], (np.ones((1, 2)), np.array([-2.0]), "identity")])
+    # output relu(x) + relu(1 - x) - 2: positive only for |x - 0.5| > 1.5, i.e. x = 3 and x = -2
+    np.testing.assert_array_equal(shifted.pattern(x, include_output=True)[:, 2], [1, 0, 0, 1])
 
 
 def test_structure():

@@ -244,7 +244,9 @@ class Network:
         ----------
         x : array_like of shape (n_in,) or (n_points, n_in)
         include_output : bool, default False
-            Also report the output layer's pieces.
+            Also report the output layer's pieces. A linear output layer has one piece;
+            for it the entry is the side of its zero set instead (1 where the output is
+            > 0), as the region engines split it with ``include_output=True``.
 
         Returns
         -------
@@ -261,6 +263,8 @@ class Network:
         z = self.preactivations(x)
         n = len(self._layers) if include_output else len(self._layers) - 1
         parts = [self._layers[i].activation.piece(z[i]) for i in range(n)]
+        if include_output and self._layers[-1].activation.is_linear:
+            parts[-1] = (z[-1] > 0).astype(np.int8)  # the side of the decision boundary
         if not parts:
             shape = (0,) if np.ndim(z[0]) == 1 else (np.shape(z[0])[0], 0)
             return np.zeros(shape, dtype=np.int8)

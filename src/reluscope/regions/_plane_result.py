@@ -16,16 +16,6 @@ from ._patterns import PatternIndex, pack, unpack
 __all__ = ["PlaneRegions"]
 
 
-def _region_pattern(net: Network, x: np.ndarray, include_output: bool) -> np.ndarray:
-    """The engines' pattern at points ``x`` (n, n_in): :meth:`Network.pattern`, except
-    that a linear output layer, when it cuts regions, splits at 0 (piece 1 where z > 0)."""
-    pat = net.pattern(x, include_output=include_output)
-    last = net.layers[-1]
-    if include_output and last.activation.is_linear:
-        pat[:, pat.shape[1] - last.weight.shape[0]:] = net.preactivations(x)[-1] > 0
-    return pat
-
-
 @dataclass(frozen=True, eq=False)
 class PlaneRegions:
     """Exact regions of a network on a plane slice ``origin + σ u + τ v``.
@@ -142,7 +132,7 @@ class PlaneRegions:
         p = np.atleast_2d(np.asarray(points, dtype=np.float64))
         if p.shape[1] != 2:
             raise InvalidParameterError(f"'points' must have shape (n, 2); got {p.shape}.")
-        pat = _region_pattern(self.net, self.to_input(p), self.include_output)
+        pat = self.net.pattern(self.to_input(p), include_output=self.include_output)
         idx = self._index.lookup(pack(pat, self.n_bits))
         return np.where(self._inside(p), idx, -1)
 
