@@ -541,36 +541,22 @@ if HAVE_NUMBA:  # pragma: no branch
             tm = 0.5 * (tl + th)
             # pass 1, branch-free (vectorised): piece at the midpoint, reference maps, and
             # a flag per unit whose level set may cross the cell
-            if nb == 1:
-                beta = bps[0]
-                for j in range(m):
-                    zp = Zp[c, 0, j]
-                    zq = Zq[c, j]
-                    p = np.int8(zp * tm + zq - beta > 0)
+            for j in range(m):
+                zp = Zp[c, 0, j]
+                zq = Zq[c, j]
+                p = np.int8(0)
+                f = np.uint8(0)
+                for bi in range(nb):
+                    beta = bps[bi]
+                    p += np.int8(zp * tm + zq - beta > 0)
                     flo = zp * tl + zq - beta
                     fhi = zp * th + zq - beta
                     eps = tol * max(abs(flo), abs(fhi))
-                    flag[j] = ((flo > eps) & (fhi < -eps)) | ((flo < -eps) & (fhi > eps))
-                    ref[c, j] = p
-                    Pp[c, 0, j] = slopes[p] * zp
-                    Pq[c, j] = slopes[p] * zq + icpts[p]
-            else:
-                for j in range(m):
-                    zp = Zp[c, 0, j]
-                    zq = Zq[c, j]
-                    p = np.int8(0)
-                    f = np.uint8(0)
-                    for bi in range(nb):
-                        beta = bps[bi]
-                        p += np.int8(zp * tm + zq - beta > 0)
-                        flo = zp * tl + zq - beta
-                        fhi = zp * th + zq - beta
-                        eps = tol * max(abs(flo), abs(fhi))
-                        f |= ((flo > eps) & (fhi < -eps)) | ((flo < -eps) & (fhi > eps))
-                    flag[j] = f
-                    ref[c, j] = p
-                    Pp[c, 0, j] = slopes[p] * zp
-                    Pq[c, j] = slopes[p] * zq + icpts[p]
+                    f |= ((flo > eps) & (fhi < -eps)) | ((flo < -eps) & (fhi > eps))
+                flag[j] = f
+                ref[c, j] = p
+                Pp[c, 0, j] = slopes[p] * zp
+                Pq[c, j] = slopes[p] * zq + icpts[p]
             # pass 2, over the flagged units only: the crossing points inside the cell
             for j in range(m):
                 if flag[j] == 0:
