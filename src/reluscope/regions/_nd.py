@@ -23,6 +23,7 @@ from __future__ import annotations
 import time
 import warnings
 from dataclasses import replace
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -34,6 +35,7 @@ from ..network import Network
 from ._nd_geometry import HRep, UnitTable, halfspaces, patterns_across, patterns_at, unit_table
 from ._nd_result import NdRegions, pattern_void
 from ._nd_state import WalkState, fingerprint
+from ._threads import in_threads
 
 __all__ = ["enumerate", "NdRegions"]
 
@@ -132,14 +134,9 @@ class _Analyser:
         jobs = min(self.n_jobs, len(G) // _MIN_PER_THREAD)
         if jobs <= 1:
             return kernel(G, h, valid, seeds, r_cap, tol_abs, _MAX_ITER)
-        from concurrent.futures import ThreadPoolExecutor
-
         cuts = np.linspace(0, len(G), jobs + 1).astype(int)
-        with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="reluscope") as ex:
-            parts = list(ex.map(
-                lambda ab: kernel(G[ab[0]:ab[1]], h[ab[0]:ab[1]], valid[ab[0]:ab[1]], seeds[ab[0]:ab[1]], r_cap,
-                                  tol_abs, _MAX_ITER),
-                zip(cuts[:-1], cuts[1:], strict=True)))
+        parts = in_threads([partial(kernel, G[i:j], h[i:j], valid[i:j], seeds[i:j], r_cap, tol_abs, _MAX_ITER)
+                            for i, j in zip(cuts[:-1], cuts[1:], strict=True)], jobs, single_blas=False)
         return tuple(np.concatenate([p[k] for p in parts]) for k in range(len(parts[0])))
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
@@ -28,6 +29,7 @@ from ._recurrence import (
     preactivation,
     split_breakpoints,
 )
+from ._threads import in_threads
 
 __all__ = ["Cells", "FinalCells", "run_plane", "pattern_bits"]
 
@@ -296,17 +298,5 @@ def run_plane(
     args = (net, w, include_output, rtol, chunk, n_bits, progress)
     if n_jobs <= 1 or len(parts) == 1 or out.n < _MIN_THREADED:
         return _depth_first(parts[::-1], *args)
-    from concurrent.futures import ThreadPoolExecutor
-
-    from threadpoolctl import threadpool_limits
-
-    # our threads share the cores: BLAS threads on top would only spin
-    with threadpool_limits(1, user_api="blas"), \
-            ThreadPoolExecutor(max_workers=min(n_jobs, len(parts)), thread_name_prefix="reluscope") as ex:
-        futures = [ex.submit(_depth_first, [part], *args) for part in parts]
-        try:
-            return [batch for f in futures for batch in f.result()]
-        except BaseException:
-            for f in futures:
-                f.cancel()
-            raise
+    tasks = [partial(_depth_first, [part], *args) for part in parts]
+    return [batch for done in in_threads(tasks, n_jobs) for batch in done]

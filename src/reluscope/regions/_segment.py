@@ -11,6 +11,7 @@ vectorised over all cells and units of a layer, and over all segments at once.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -20,6 +21,7 @@ from .._validation import as_float_array, check_n_jobs
 from ..network import Network
 from . import _kernels as _k
 from ._recurrence import Homog, apply_activation, pieces_at, preactivation, split_breakpoints
+from ._threads import in_threads
 
 __all__ = ["SegmentRegions", "SegmentBatch", "on_segment", "on_segments", "along_path"]
 
@@ -294,22 +296,9 @@ def _segment_cells_parallel(net: Network, starts: np.ndarray, ends: np.ndarray, 
     jobs = min(n_jobs, n // _MIN_SEGMENTS_PER_JOB)
     if jobs <= 1:
         return _segment_cells(net, starts, ends, include_output, tol)
-    from concurrent.futures import ThreadPoolExecutor
-
-    from threadpoolctl import threadpool_limits
-
     cuts = np.linspace(0, n, jobs + 1).astype(int)
-    # our threads share the cores: BLAS threads on top would only spin
-    with threadpool_limits(1, user_api="blas"), \
-            ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="reluscope") as ex:
-        futures = [ex.submit(_segment_cells, net, starts[i:j], ends[i:j], include_output, tol)
-                   for i, j in zip(cuts[:-1], cuts[1:], strict=True)]
-        try:
-            parts = [f.result() for f in futures]
-        except BaseException:
-            for f in futures:
-                f.cancel()
-            raise
+    parts = in_threads([partial(_segment_cells, net, starts[i:j], ends[i:j], include_output, tol)
+                        for i, j in zip(cuts[:-1], cuts[1:], strict=True)], jobs)
     seg = np.concatenate([p[0] + i for p, i in zip(parts, cuts[:-1], strict=True)])
     return (seg, *(np.concatenate([p[k] for p in parts]) for k in range(1, 6)))
 
