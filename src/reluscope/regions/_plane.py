@@ -187,8 +187,7 @@ def _assemble(net, o, u, v, domain, batches, include_output, tol, map_tol, elaps
     offs = np.concatenate([[0], np.cumsum(sizes)])
     n_cells = len(sizes)
     n_bits = pattern_bits(net, include_output)
-    n_units = sum(layer.weight.shape[0] for layer in net.layers[:-1]) + (
-        net.layers[-1].weight.shape[0] if include_output else 0)
+    n_units = net.n_units + (net.n_out if include_output else 0)
     tag = _take_all(batches, "tag")
     packed = _take_all(batches, "packed")
     verts = _take_all(batches, "verts")

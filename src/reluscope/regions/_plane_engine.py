@@ -96,10 +96,8 @@ def pattern_bits(net: Network, include_output: bool) -> int:
 
 def _finish(cells: Cells, n_bits: int) -> FinalCells:
     """Pack the patterns of a finished batch: 1-2 bits per unit instead of an int8."""
-    n_units = sum(p.shape[1] for p in cells.pieces)
     pat = np.concatenate(cells.pieces, axis=1) if cells.pieces else np.zeros((cells.n, 0), np.int8)
-    packed = pack(pat, n_bits) if n_units else np.zeros((cells.n, 0), np.uint8)
-    return FinalCells(cells.verts, cells.offs, cells.P, cells.q, cells.tag, packed)
+    return FinalCells(cells.verts, cells.offs, cells.P, cells.q, cells.tag, pack(pat, n_bits))
 
 
 def _refine_layer(cells: Cells, Zp: np.ndarray, Zq: np.ndarray, bps: np.ndarray, w: Homog,
