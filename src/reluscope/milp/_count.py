@@ -195,7 +195,8 @@ def count_regions(
     time_limit = check_time_limit(time_limit)
     form, _, _, k, eps = counting_formulation(net, domain, layers, eps, bounds)
     n_bin = int(form.binaries.shape[0])
-    if n_bin <= _ENUMERATE_BINARIES and int(form.integer.sum()) == n_bin:
+    by_lps = int(form.integer.sum()) == n_bin  # no integers but the binaries: LPs can count
+    if by_lps and n_bin <= _ENUMERATE_BINARIES:
         # few binaries (and no other integers): one LP per assignment; SCIPcount can crash here
         n = _count_by_lps(form)
         return RegionCount(n, eps, time.perf_counter() - t0, "exact", k, n_bin, _n_stable(form))
@@ -209,7 +210,7 @@ def count_regions(
     m.presolve()
     if m.getNBinVars() + m.getNIntVars() == 0:
         # presolve removed every binary; SCIPcount would then crash (segfault, SCIP 10)
-        if n_bin <= 12 and int(form.integer.sum()) == n_bin:
+        if by_lps and n_bin <= 12:
             n = _count_by_lps(form)
             return RegionCount(n, eps, time.perf_counter() - t0, "exact", k, n_bin, _n_stable(form))
         raise SolverError(
