@@ -316,5 +316,10 @@ def test_threads_give_the_same_result(bounds, monkeypatch):
 
 @pytest.mark.parametrize("n_jobs", [0, -2, 1.5, True])
 def test_bad_n_jobs(n_jobs):
+    net = Network.random([2, 3, 1], seed=0)
     with pytest.raises(rs.InvalidParameterError, match="n_jobs"):
-        on_plane(Network.random([2, 3, 1], seed=0), ORIGIN, E1, E2, n_jobs=n_jobs)
+        on_plane(net, ORIGIN, E1, E2, n_jobs=n_jobs)
+    with pytest.raises(rs.InvalidParameterError, match="n_jobs"):
+        rs.regions.on_segments(net, np.zeros((2, 2)), np.ones((2, 2)), n_jobs=n_jobs)
+    with pytest.raises(rs.InvalidParameterError, match="n_jobs"):
+        rs.regions.enumerate(net, n_jobs=n_jobs)
