@@ -336,7 +336,7 @@ def test_zero_biases_and_one_first_unit_find_both_half_spaces(widths):
 
 @pytest.mark.parametrize("whole", [False, True])
 def test_threads_give_the_same_result(whole, monkeypatch):
-    monkeypatch.setattr(nd, "_MIN_PER_THREAD", 2)  # thread even small waves
+    monkeypatch.setattr(nd, "_MIN_WORK_PER_THREAD", 2)  # thread even small waves
     net = Network.random([4, 8, 8, 1], seed=3)
     dom = None if whole else Box(-1.0, 1.0, dim=4)
     one = enumerate_regions(net, dom, n_jobs=1)
@@ -345,6 +345,42 @@ def test_threads_give_the_same_result(whole, monkeypatch):
     np.testing.assert_array_equal(two.patterns, one.patterns)
     np.testing.assert_array_equal(two.centres, one.centres)
     np.testing.assert_array_equal(two.radii, one.radii)
+
+
+def _topology(res):
+    """A result's regions and facets, in a form independent of the order of discovery."""
+    keys = [p.tobytes() for p in res.patterns.astype(np.int8)]
+    facets = set()
+    for r in range(res.n_activation_regions):
+        for f in range(res.facet_offsets[r], res.facet_offsets[r + 1]):
+            nb = res.facet_neighbors[f]
+            facets.add((keys[r], int(res.facet_units[f]), None if nb < 0 else keys[nb],
+                        tuple(np.round(res.facet_A[f], 9)), round(float(res.facet_b[f]), 9)))
+    return set(keys), facets
+
+
+def test_result_does_not_depend_on_the_start_points(monkeypatch):
+    # the walk starts from the regions of many random points; from one point it must
+    # find the same regions, with the same facets and neighbours
+    net = Network.random([3, 1, 12, 1], seed=22, bias_scale=0.5)  # a chain of slabs
+    box = Box(-1.0, 1.0, dim=3)
+    many = enumerate_regions(net, box)
+    monkeypatch.setattr(nd, "_N_START", 1)
+    one = enumerate_regions(net, box)
+    assert many.n_activation_regions == one.n_activation_regions >= 5
+    assert _topology(many) == _topology(one)
+
+
+def test_the_domains_box_as_outer_bound_changes_nothing(monkeypatch):
+    # in high dimensions the kernel takes the domain's box as every region's outer bound
+    # (instead of 2n LPs for the region's own bounding box): the facets must not change
+    net = Network.random([9, 5, 4, 1], seed=5, bias_scale=0.5)
+    box = Box(-1.0, 1.0, dim=9)
+    fast = enumerate_regions(net, box)
+    monkeypatch.setattr(nd, "_outer_box", lambda dom: None)
+    slow = enumerate_regions(net, box)
+    assert fast.n_activation_regions == slow.n_activation_regions > 20
+    assert _topology(fast) == _topology(slow)
 
 
 def test_include_output_splits_on_the_decision_boundary(rng):
@@ -531,3 +567,40 @@ def test_lp_solvers_match_highs(backend):
             assert st == 0
             assert np.all(A @ y <= b + 1e-9)
             assert c @ y == pytest.approx(-ref.fun, rel=1e-8, abs=1e-8)
+
+
+def test_lp_max_on_larger_lps_with_many_pivots():
+    # dozens of variables and hundreds of rows: many simplex pivots, so the inverse of the
+    # basis goes through many rank-one updates and periodic refactorisations
+    from reluscope.regions._nd_kernels import REFACTOR, lp_max
+
+    rng = np.random.default_rng(8)
+    for _ in range(12):
+        d = int(rng.integers(20, 50))
+        m = 3 * d
+        A = np.vstack([np.eye(d), -np.eye(d), rng.normal(size=(m - 2 * d, d))])
+        A /= np.linalg.norm(A, axis=1)[:, None]
+        b = np.concatenate([np.ones(2 * d), rng.uniform(0.2, 1.0, size=m - 2 * d)])
+        c = rng.normal(size=d)
+        y = np.zeros(d)
+        st = lp_max(A, b, c, y, m, d, np.zeros(d, np.int64), np.zeros((4, d, d)), np.zeros((6, m + d + 2)), 5000)
+        ref = linprog(-c, A_ub=A, b_ub=b, bounds=[(None, None)] * d, method="highs")
+        assert st == 0
+        assert np.all(A @ y <= b + 1e-9)
+        assert c @ y == pytest.approx(-ref.fun, rel=1e-9)
+    assert REFACTOR < 40  # the LPs above pivot more often than this
+
+
+def test_lp_max_stops_at_the_target():
+    from reluscope.regions._nd_kernels import lp_max
+
+    A = np.array([[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0], [0.0, -1.0]])
+    b = np.array([1.0, 1.0, 0.0, 0.0])
+    work = (np.zeros(2, np.int64), np.zeros((4, 2, 2)), np.zeros((6, 6)), 100)
+    c = np.array([1.0, 0.1])  # the path from (0, 0): to (1, 0.1) (value 1.01), then to (1, 1) (1.1)
+    y = np.zeros(2)
+    assert lp_max(A, b, c, y, 4, 2, *work, 0.5) == 0
+    assert 0.5 <= c @ y < 1.1 and np.all(A @ y <= b + 1e-12)  # feasible, above the target, short of 1.1
+    y = np.zeros(2)
+    assert lp_max(A, b, c, y, 4, 2, *work) == 0
+    np.testing.assert_allclose(y, [1.0, 1.0])

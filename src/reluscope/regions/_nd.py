@@ -1,11 +1,12 @@
 """Exact activation regions in n dimensions: a breadth-first walk over the dual graph.
 
-Start from the region of one point; for each region found, build its polyhedron
+Start from the regions of a few hundred random points in the domain (many sources
+make the breadth-first walk shallow); for each region found, build its polyhedron
 from its pattern (:func:`._nd_geometry.halfspaces`), compute its Chebyshev centre,
-its facets and one well-centred point on each facet (small LPs:
+its facets and one point well inside each facet (small LPs:
 :mod:`._nd_kernels`, or :mod:`._nd_batch` without numba), and step across every
 facet to the neighbouring region. The neighbour's pattern is read off
-lexicographically at the facet's centre (:func:`._nd_geometry.patterns_across`),
+lexicographically at that point (:func:`._nd_geometry.patterns_across`),
 so a facet where several units switch at once, or where a deeper unit's bent
 hyperplane meets it, is crossed exactly. A hash set of patterns makes every
 region visited once. The regions of a network partition the domain and their
@@ -40,6 +41,7 @@ from ._threads import in_threads
 __all__ = ["enumerate", "NdRegions"]
 
 _WAVE = 2048  # regions analysed per batch
+_N_START = 256  # random start points; their regions are the walk's first wave
 _MAX_ITER = 500  # simplex pivots per LP
 _BACKENDS = ("auto", "numba", "numpy")
 
@@ -76,15 +78,27 @@ def _scale(net: Network, dom: Box | Polytope | None) -> float:
     return float(np.median(dist)) if dist.size else 1.0
 
 
-#: regions per thread below which the compiled LP kernel runs in the calling thread
-_MIN_PER_THREAD = 16
+def _outer_box(dom: Box | Polytope | None) -> tuple[np.ndarray, np.ndarray] | None:
+    """A box around the domain, when one is at hand (the domain itself, or a polytope's box)."""
+    box = dom if isinstance(dom, Box) else getattr(dom, "box", None)
+    if box is None:
+        return None
+    return np.asarray(box.lo, dtype=np.float64), np.asarray(box.hi, dtype=np.float64)
+
+
+#: work per thread (regions x rows x dimensions) below which the compiled LP kernel runs in
+#: the calling thread: starting threads costs about as much as 50 small 3-D regions
+_MIN_WORK_PER_THREAD = 4096
 
 
 class _Analyser:
     """Chebyshev centres, facets and facet centres of batches of regions."""
 
-    def __init__(self, backend: str, n_jobs: int = 1):
+    def __init__(self, backend: str, n_jobs: int = 1, box: tuple[np.ndarray, np.ndarray] | None = None,
+                 n_dom: int = 0):
         self.n_jobs = n_jobs
+        self.box = box  # a box around the domain (an outer bound for every region), if known
+        self.n_dom = n_dom  # the domain's rows, last in every H-representation
         if backend not in _BACKENDS:
             raise InvalidParameterError(f"'backend' must be one of {_BACKENDS}; got {backend!r}.")
         self.kernels = None
@@ -130,31 +144,41 @@ class _Analyser:
                   tol_abs: float) -> tuple[np.ndarray, ...]:
         """The compiled kernel, on contiguous blocks of regions in threads (it releases the GIL);
         regions are independent, so the result does not depend on the number of threads."""
-        kernel = self.kernels.analyse_regions  # type: ignore[union-attr]
-        jobs = min(self.n_jobs, len(G) // _MIN_PER_THREAD)
+        n = G.shape[2]
+        lo, hi = self.box if self.box is not None else (np.full(n, -np.inf), np.full(n, np.inf))
+        kernel = partial(self.kernels.analyse_regions, r_cap=r_cap, tol_abs=tol_abs,  # type: ignore[union-attr]
+                         max_iter=_MAX_ITER, box_lo=lo, box_hi=hi, n_dom=self.n_dom)
+        jobs = min(self.n_jobs, len(G), G.size // _MIN_WORK_PER_THREAD)
         if jobs <= 1:
-            return kernel(G, h, valid, seeds, r_cap, tol_abs, _MAX_ITER)
+            return kernel(G, h, valid, seeds)
         cuts = np.linspace(0, len(G), jobs + 1).astype(int)
-        parts = in_threads([partial(kernel, G[i:j], h[i:j], valid[i:j], seeds[i:j], r_cap, tol_abs, _MAX_ITER)
+        parts = in_threads([partial(kernel, G[i:j], h[i:j], valid[i:j], seeds[i:j])
                             for i, j in zip(cuts[:-1], cuts[1:], strict=True)], jobs, single_blas=False)
         return tuple(np.concatenate([p[k] for p in parts]) for k in range(len(parts[0])))
 
 
 def _start_points(dom: Box | Polytope | None, n: int, scale: float, analyse: _Analyser,
                   rows: tuple[np.ndarray, np.ndarray], rng: np.random.Generator) -> np.ndarray:
-    """Candidate start points: the domain's centre, then random points inside it."""
+    """Start points: the domain's centre, then random points inside it (in its box, or ball)."""
     Dg, Dh = rows
     if dom is None:
         centre, radius = np.zeros(n), scale
+    elif isinstance(dom, Box):
+        if not np.all(dom.hi - dom.lo > 1e-12 * scale):
+            raise DomainError("'domain' has an empty interior: there is no full-dimensional region.")
+        centre, radius = (dom.lo + dom.hi) / 2, 0.0
     else:
         c, r, *_, st = analyse(Dg[None], Dh[None], np.ones((1, len(Dh)), bool), np.zeros((1, n)),
                                10 * scale, 0.0)
         if st[0] != 0 or not r[0] > 1e-12 * scale:
             raise DomainError("'domain' has an empty interior: there is no full-dimensional region.")
         centre, radius = c[0], float(r[0])
-    d = rng.normal(size=(32, n))
-    d /= np.linalg.norm(d, axis=1, keepdims=True)
-    pts = centre + radius * rng.uniform(0.1, 0.9, size=(32, 1)) * d
+    if isinstance(dom, Box):
+        pts = rng.uniform(dom.lo, dom.hi, size=(_N_START - 1, n))
+    else:
+        d = rng.normal(size=(_N_START - 1, n))
+        d /= np.linalg.norm(d, axis=1, keepdims=True)
+        pts = centre + radius * rng.uniform(0.0, 0.9, size=(_N_START - 1, 1)) * d
     return np.vstack([centre, pts])
 
 
@@ -174,9 +198,9 @@ def enumerate(  # noqa: A001 - the public name is regions.enumerate
 ) -> NdRegions:
     """Every activation region of ``net`` in ``R^n``, a box or a polytope, exactly.
 
-    A breadth-first walk over the regions' dual graph: from the region of the
-    domain's centre, find each region's facets with small LPs and step across each
-    to its neighbour (see the module notes). Works for every activation of
+    A breadth-first walk over the regions' dual graph: from the regions of the
+    domain's centre and of 255 random points in it, find each region's facets with
+    small LPs and step across each to its neighbour (see the module notes). Works for every activation of
     :mod:`reluscope.activations`; a unit's pattern entry is the index of its piece
     (HardTanh: 0, 1, 2).
 
@@ -271,7 +295,7 @@ def enumerate(  # noqa: A001 - the public name is regions.enumerate
         raise InvalidParameterError(f"'checkpoint_every' must be > 0 seconds; got {checkpoint_every!r}.")
     dom = as_domain(domain, net.n_in)
     rows = _domain_rows(dom, net.n_in)
-    fp = fingerprint(net, rows, include_output=include_output, tol=tol)
+    fp = "" if checkpoint is None else fingerprint(net, rows, include_output=include_output, tol=tol)
     full_table = unit_table(net, include_output)
     scale = _scale(net, dom)
     basis = _row_space(net) if dom is None else None
@@ -280,16 +304,16 @@ def enumerate(  # noqa: A001 - the public name is regions.enumerate
         net = net.with_layers([(first.weight @ basis, first.bias, first.activation), *net.layers[1:]])
         rows = (np.zeros((0, basis.shape[1])), np.zeros(0))
     n = net.n_in
-    table = unit_table(net, include_output)
+    table = full_table if basis is None else unit_table(net, include_output)
     tol_abs = tol * scale
     r_cap = 10.0 * scale
-    analyse = _Analyser(backend, check_n_jobs(n_jobs))
+    analyse = _Analyser(backend, check_n_jobs(n_jobs), _outer_box(dom), len(rows[1]))
     rng = np.random.default_rng(20240607)
     second = rng.normal(size=n)
     second /= np.linalg.norm(second)
     state = WalkState(table.n_units, n, net.n_out)
     if checkpoint is None or not state.load(checkpoint, fp):
-        _seed_walk(state, table, dom, rows, scale, tol_abs, tol, r_cap, analyse, rng, second)
+        _seed_walk(state, table, dom, rows, scale, tol_abs, tol, analyse, rng, second)
     bar = None
     if progress:
         from tqdm.auto import tqdm
@@ -319,6 +343,9 @@ def enumerate(  # noqa: A001 - the public name is regions.enumerate
     if checkpoint is not None:
         state.save(checkpoint, fp)
     partial = state.head < state.n_found
+    if state.n_regions == 0 and not partial:
+        raise SolverError(f"The walk found no full-dimensional region ({_N_START} start points tried); "
+                          "try a smaller 'tol'.")
     if partial:
         warnings.warn(
             f"enumerate stopped at max_regions={max_regions} with {state.n_found - state.head} "
@@ -333,21 +360,23 @@ def enumerate(  # noqa: A001 - the public name is regions.enumerate
 
 
 def _seed_walk(state: WalkState, table: UnitTable, dom: Any, rows: tuple[np.ndarray, np.ndarray],
-               scale: float, tol_abs: float, tol: float, r_cap: float, analyse: _Analyser,
-               rng: np.random.Generator, second: np.ndarray) -> None:
-    """Register the region of the first start point that lies in a full-dimensional region."""
+               scale: float, tol_abs: float, tol: float, analyse: _Analyser, rng: np.random.Generator,
+               second: np.ndarray) -> None:
+    """Register the regions of the start points as the walk's first wave.
+
+    Random points lie inside full-dimensional regions (with probability 1), and a
+    breadth-first walk from many sources needs fewer waves than from one: a chain of
+    regions (the slabs of a net whose first layer has one unit) is visited at once.
+    """
     n = rows[0].shape[1]
     pts = _start_points(dom, n, scale, analyse, rows, rng)
     dirs = rng.normal(size=pts.shape)
     dirs /= np.linalg.norm(dirs, axis=1, keepdims=True)
     pats = patterns_across(table, pts, dirs, np.broadcast_to(second, pts.shape), tol, scale=tol_abs / tol)
-    hr = _hrep(table, pats, rows, tol)
-    _, radius, *_ = analyse(hr.G, hr.h, hr.valid, pts, r_cap, tol_abs)
-    ok = np.nonzero(hr.feasible & (radius > tol_abs))[0]
-    if ok.size == 0:
-        raise SolverError("Could not find a full-dimensional region to start from (33 points tried).")
-    j = int(ok[0])
-    state.add_patterns(pattern_void(pats[j : j + 1]).tolist(), pats[j : j + 1], pts[j : j + 1])
+    keys = pattern_void(pats)
+    _, first = np.unique(keys, return_index=True)
+    first = np.sort(first)  # in the order of the points: the centre's region first
+    state.add_patterns(keys[first].tolist(), pats[first], pts[first])
 
 
 def _hrep(table: UnitTable, pats: np.ndarray, rows: tuple[np.ndarray, np.ndarray], tol: float) -> HRep:

@@ -39,7 +39,7 @@ except ImportError:  # pragma: no cover - numba is the optional "fast" extra
         """Without numba the kernels stay plain (slow) Python; enumerate uses _nd_batch."""
         return lambda f: f
 
-__all__ = ["lp_max", "householder_basis", "analyse_regions", "OPTIMAL", "UNBOUNDED", "FAILED", "HAVE_NUMBA"]
+__all__ = ["lp_max", "analyse_regions", "OPTIMAL", "UNBOUNDED", "FAILED", "HAVE_NUMBA"]
 
 OPTIMAL = 0
 UNBOUNDED = 1
@@ -47,6 +47,9 @@ FAILED = 2
 
 PIVOT_EPS = 1e-10  # a row blocks a direction p only if A_i p > PIVOT_EPS * |p|
 DUAL_EPS = 1e-11  # a multiplier below -DUAL_EPS * (1 + |c|) makes its row leave
+REFACTOR = 32  # simplex pivots between fresh inverses of the basis (rank-one updates in between)
+FACET_DEPTH = 1e-4  # a facet point this far (times the radius cap) inside its facet is good enough
+NEAR_PARALLEL2 = 1e-6  # below this 1 - cos^2 loses too many digits: the squared sine in full
 PARALLEL2 = 1e-24  # unit rows whose difference orthogonal to each other is below 1e-12 are parallel
 
 
@@ -104,6 +107,17 @@ def _ratio(A: np.ndarray, m: int, d: int, p: np.ndarray, slack: np.ndarray, Ap: 
 
 
 @njit(cache=True)
+def _reached(c: np.ndarray, y: np.ndarray, d: int, target: float) -> bool:
+    """Whether ``c·y >= target``."""
+    if target == np.inf:
+        return False
+    s = 0.0
+    for j in range(d):
+        s += c[j] * y[j]
+    return s >= target
+
+
+@njit(cache=True)
 def lp_max(
     A: np.ndarray,
     b: np.ndarray,
@@ -115,6 +129,7 @@ def lp_max(
     W: np.ndarray,
     V: np.ndarray,
     max_iter: int,
+    target: float = np.inf,
 ) -> int:
     """Maximise ``c·y`` subject to ``A y <= b`` from the feasible point ``y``, in place.
 
@@ -127,6 +142,8 @@ def lp_max(
         artificial row fixing a line of the feasible set)
     W : float work array of shape (4, >= d, >= d); V : float work array (6, >= max(m, d))
     max_iter : cap on simplex pivots; hitting it returns ``FAILED``
+    target : stop early, with ``OPTIMAL``, at the first point where ``c·y >= target``
+        (the simplex path only climbs); ``y`` is then feasible but not a vertex
 
     Returns
     -------
@@ -206,6 +223,8 @@ def lp_max(
         else:
             for j in range(d):
                 y[j] += t_best * p[j]
+            if _reached(c, y, d, target):
+                return OPTIMAL
             for i in range(m):
                 slack[i] -= t_best * Ap[i]
             slack[enter] = 0.0
@@ -234,9 +253,12 @@ def lp_max(
         k += 1
     # ---------------------------------------------------------------- phase 1
     lam_tol = DUAL_EPS * (1.0 + cnorm)
+    n_upd = REFACTOR  # rank-one updates of ``inv`` since it was last computed from ``B``
     for _ in range(max_iter):
-        if not _inverse(B, d, M, inv):
-            return FAILED
+        if n_upd >= REFACTOR:
+            if not _inverse(B, d, M, inv):
+                return FAILED
+            n_upd = 0
         leave = -1
         for i in range(d):
             s = 0.0
@@ -270,6 +292,8 @@ def lp_max(
             return UNBOUNDED
         for j in range(d):
             y[j] += t_best * p[j]
+        if _reached(c, y, d, target):
+            return OPTIMAL
         for i in range(m):
             slack[i] -= t_best * Ap[i]
         slack[enter] = 0.0
@@ -278,34 +302,66 @@ def lp_max(
         for j in range(d):
             B[leave, j] = A[enter, j]
         active[leave] = enter
+        # row ``leave`` of B became a = A[enter]: Sherman-Morrison on inv = B^-1, whose
+        # column ``leave`` is u = -p; inv' = inv - u w^T / (a.u) with w = inv^T a - e_leave
+        au = -Ap[enter]
+        if abs(au) < 1e-9 * math.sqrt(pn):
+            n_upd = REFACTOR  # ill-conditioned pivot: refactorise from B
+            continue
+        for i in range(d):
+            s = 0.0
+            for j in range(d):
+                s += A[enter, j] * inv[j, i]
+            q[i] = s
+        q[leave] -= 1.0
+        for j in range(d):
+            f = p[j] / au  # = -u_j / (a.u)
+            if f != 0.0:
+                for i in range(d):
+                    inv[j, i] += f * q[i]
+        n_upd += 1
     return FAILED
 
 
 @njit(cache=True)
-def householder_basis(g: np.ndarray, n: int, N: np.ndarray) -> None:
-    """Orthonormal basis ``N[:n, :n-1]`` of the complement of the unit vector ``g[:n]``.
+def _gram(Gk: np.ndarray, k: int, n: int, cand: np.ndarray, axis: np.ndarray, gram: np.ndarray) -> None:
+    """``gram[a, a2] = Gk[a] . Gk[a2]`` for the candidate rows ``a`` (and symmetric entries).
 
-    The columns other than ``k`` of the Householder reflection that maps ``e_k`` to
-    ``-sign(g_k) g`` (``k`` = largest ``|g_k|``, for stability).
+    Rows along a coordinate axis (a box's) take O(1) per entry instead of O(n).
     """
-    k = 0
+    for a in range(k):
+        axis[a] = -1
+        nz = 0
+        for j in range(n):
+            if Gk[a, j] != 0.0:
+                nz += 1
+                axis[a] = j
+        if nz != 1:
+            axis[a] = -1
+    for a in range(k):
+        for a2 in range(a, k):
+            if not (cand[a] or cand[a2]):
+                continue
+            if axis[a2] >= 0:
+                s = Gk[a, axis[a2]] * Gk[a2, axis[a2]]
+            elif axis[a] >= 0:
+                s = Gk[a, axis[a]] * Gk[a2, axis[a]]
+            else:
+                s = 0.0
+                for j in range(n):
+                    s += Gk[a, j] * Gk[a2, j]
+            gram[a, a2] = s
+            gram[a2, a] = s
+
+
+@njit(cache=True)
+def _sin2(Gk: np.ndarray, a: int, a2: int, cosv: float, n: int) -> float:
+    """``|Gk[a2] - cos Gk[a]|^2``: the squared sine of two unit rows, accurate when they are nearly parallel."""
+    s = 0.0
     for j in range(n):
-        if abs(g[j]) > abs(g[k]):
-            k = j
-    sgn = 1.0 if g[k] >= 0 else -1.0
-    vv = 0.0
-    for j in range(n):
-        vj = g[j] + (sgn if j == k else 0.0)
-        vv += vj * vj
-    col = 0
-    for j in range(n):
-        if j == k:
-            continue
-        vj = g[j]
-        for i in range(n):
-            vi = g[i] + (sgn if i == k else 0.0)
-            N[i, col] = (1.0 if i == j else 0.0) - 2.0 * vi * vj / vv
-        col += 1
+        w = Gk[a2, j] - cosv * Gk[a, j]
+        s += w * w
+    return s
 
 
 @njit(cache=True)
@@ -339,31 +395,50 @@ def _outer_simplex(Gk: np.ndarray, hk: np.ndarray, act: np.ndarray, n: int, V: n
 
 @njit(cache=True)
 def _facet_lp(Gk: np.ndarray, hk: np.ndarray, k: int, n: int, a: int, xc: np.ndarray, r_cap: float,
-              tol_abs: float, Af: np.ndarray, bf: np.ndarray, N: np.ndarray, xp: np.ndarray,
+              tol_abs: float, target: float, Af: np.ndarray, bf: np.ndarray, N: np.ndarray, xp: np.ndarray,
               yf: np.ndarray, cf: np.ndarray, active: np.ndarray, W: np.ndarray, V: np.ndarray,
               max_iter: int, x: np.ndarray) -> tuple[int, float]:
-    """Chebyshev centre ``x`` of row ``a``'s section of the region: (status, radius)."""
+    """A point ``x`` deep inside row ``a``'s section of the region: (status, its clearance).
+
+    The section's Chebyshev centre, or the first point of the simplex path to it
+    whose clearance reaches ``target``.
+    """
     dist = hk[a]
     for j in range(n):
         dist -= Gk[a, j] * xc[j]
     for j in range(n):
         xp[j] = xc[j] + dist * Gk[a, j]
-    householder_basis(Gk[a], n, N)
+    # coordinates in the hyperplane: the Householder reflection H = I - 2 v v^T / (v.v) maps
+    # e_kk to -sign(g_kk) g, so its other columns span the hyperplane; row a2 there is
+    # (G[a2] H) without entry kk, computed in O(n) from G[a2] H = G[a2] - 2 (G[a2].v / v.v) v
+    kk = 0
+    for j in range(n):
+        if abs(Gk[a, j]) > abs(Gk[a, kk]):
+            kk = j
+    sgn = 1.0 if Gk[a, kk] >= 0 else -1.0
+    vv = 0.0
+    for j in range(n):
+        N[j, 0] = Gk[a, j] + (sgn if j == kk else 0.0)  # v, in N's first column
+        vv += N[j, 0] * N[j, 0]
     q = 0
     t0 = r_cap
     for a2 in range(k):
         if a2 == a:
             continue
         rhs = hk[a2]
+        gv = 0.0
         for j in range(n):
             rhs -= Gk[a2, j] * xp[j]
+            gv += Gk[a2, j] * N[j, 0]
+        f = 2.0 * gv / vv
         nrm = 0.0
-        for c2 in range(n - 1):
-            s = 0.0
-            for j in range(n):
-                s += Gk[a2, j] * N[j, c2]
-            Af[q, c2] = s
-            nrm += s * s
+        c2 = 0
+        for j in range(n):
+            if j != kk:
+                s = Gk[a2, j] - f * N[j, 0]
+                Af[q, c2] = s
+                nrm += s * s
+                c2 += 1
         if nrm <= PARALLEL2:
             if rhs < -tol_abs:  # a parallel row cuts the hyperplane off: not a facet
                 return OPTIMAL, -1.0
@@ -384,12 +459,23 @@ def _facet_lp(Gk: np.ndarray, hk: np.ndarray, k: int, n: int, a: int, xc: np.nda
         cf[j] = 0.0
     cf[n - 1] = 1.0
     yf[n - 1] = t0
-    st = lp_max(Af, bf, cf, yf, q + 1, n, active, W, V, max_iter)
+    # any point more than ``target`` inside the section will do as the facet's point
+    st = lp_max(Af, bf, cf, yf, q + 1, n, active, W, V, max_iter, target)
+    # back to x = xp + H z, z = yf[:n-1] with 0 inserted at kk
+    c2 = 0
+    vz = 0.0
     for j in range(n):
-        s = xp[j]
-        for c2 in range(n - 1):
-            s += N[j, c2] * yf[c2]
-        x[j] = s
+        if j != kk:
+            vz += N[j, 0] * yf[c2]
+            c2 += 1
+    f = 2.0 * vz / vv
+    c2 = 0
+    for j in range(n):
+        zj = 0.0
+        if j != kk:
+            zj = yf[c2]
+            c2 += 1
+        x[j] = xp[j] + zj - f * N[j, 0]
     return st, yf[n - 1]
 
 
@@ -455,12 +541,19 @@ def analyse_regions(
     r_cap: float,
     tol_abs: float,
     max_iter: int,
+    box_lo: np.ndarray,
+    box_hi: np.ndarray,
+    n_dom: int,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Chebyshev centre, facets and a point inside each facet, for many polyhedra.
 
-    Region ``r`` is ``{x : G[r, i] x <= h[r, i] for valid[r, i]}`` with unit rows.
-    Rows that cannot touch the region are dropped by an outer bound (the simplex of
-    the Chebyshev ball's touching rows, else the bounding box: 2n LPs). A remaining
+    Region ``r`` is ``{x : G[r, i] x <= h[r, i] for valid[r, i]}`` with unit rows;
+    its last ``n_dom`` valid rows are the domain's, which lies in the box
+    ``[box_lo, box_hi]`` (infinite when unknown). Rows that cannot touch the region
+    are dropped by an outer bound: the simplex of the Chebyshev ball's touching
+    rows, else the region's bounding box (2n LPs), unless the domain's box already
+    leaves at most 2n unit rows to test (then it is the bound: in high dimensions
+    the 2n LPs would cost more than the facet tests they save). A remaining
     row is a facet when the foot of the perpendicular from the centre lies inside
     the region with clearance, else when the Chebyshev radius of its section (one
     LP in the hyperplane) exceeds ``tol_abs``. Coincident rows are one facet.
@@ -503,7 +596,6 @@ def analyse_regions(
     N = np.zeros((n, max(n - 1, 1)))
     xp = np.zeros(n)
     xc = np.zeros(n)
-    pt = np.zeros(n)
     x = np.zeros(n)
     Vs = np.zeros((n + 1, n))
     lo = np.empty(n)
@@ -511,6 +603,8 @@ def analyse_regions(
     cand = np.zeros(m, dtype=np.bool_)
     slack = np.empty(m)
     act = np.zeros(n + 1, dtype=np.int64)
+    axis = np.empty(m, dtype=np.int64)
+    gram = np.zeros((m, m))
     W = np.zeros((4, n + 1, n + 1))
     V = np.zeros((6, m + n + 3))
     for r in range(R):
@@ -540,6 +634,21 @@ def analyse_regions(
             slack[a] = s
         # ---- outer bound: the simplex of the Chebyshev ball's touching rows ...
         bounded = _simplex_filter(Gk, hk, k, n, act, V, W, Vs, tol_abs, cand)
+        if not bounded:
+            # ... else the domain's box, if it leaves few unit rows to test ...
+            n_cand = 0
+            for a in range(k):
+                top = 0.0
+                for j in range(n):
+                    g = Gk[a, j]
+                    if g > 0.0:
+                        top += g * box_hi[j]
+                    elif g < 0.0:
+                        top += g * box_lo[j]
+                cand[a] = top >= hk[a] - tol_abs
+                if cand[a] and a < k - n_dom:
+                    n_cand += 1
+            bounded = n_cand <= 2 * n
         if not bounded and k > 0:
             # ... else of the projective image z = y / (1 + d.y), y = x - centre, which is
             # bounded when the region is pointed (d.r > 0 on its recession cone):
@@ -601,42 +710,38 @@ def analyse_regions(
                         top += g * lo[j]
                 cand[a] = top >= hk[a] - tol_abs
         # ---- facets
+        _gram(Gk, k, n, cand, axis, gram)
         for a in range(k):
             if not cand[a]:
                 continue
             # the foot of the perpendicular from the centre, if inside with clearance;
-            # a parallel row with the same offset (coincident) before this one takes the facet
-            for j in range(n):
-                pt[j] = xc[j] + slack[a] * Gk[a, j]
+            # a parallel row with the same offset (coincident) before this one takes the facet.
+            # At the foot, row a2's slack is slack[a2] - slack[a] cos(a, a2) (unit rows)
             clear = np.inf
             skip = False
             for a2 in range(k):
                 if a2 == a:
                     continue
-                s2 = hk[a2]
-                cosv = 0.0
-                for j in range(n):
-                    s2 -= Gk[a2, j] * pt[j]
-                    cosv += Gk[a2, j] * Gk[a, j]
-                sin2 = 0.0
-                for j in range(n):
-                    w = Gk[a2, j] - cosv * Gk[a, j]
-                    sin2 += w * w
-                if sin2 <= PARALLEL2:
-                    if s2 < -tol_abs or (a2 < a and cosv > 0 and abs(hk[a2] - hk[a]) <= tol_abs):
-                        skip = True  # cut off by a parallel row, or a repeat of an earlier row
-                        break
-                    continue
+                cosv = gram[a, a2]
+                s2 = slack[a2] - slack[a] * cosv
+                sin2 = 1.0 - cosv * cosv
+                if sin2 < NEAR_PARALLEL2:  # too close to parallel for 1 - cos^2: in full
+                    sin2 = _sin2(Gk, a, a2, cosv, n)
+                    if sin2 <= PARALLEL2:
+                        if s2 < -tol_abs or (a2 < a and cosv > 0 and abs(hk[a2] - hk[a]) <= tol_abs):
+                            skip = True  # cut off by a parallel row, or a repeat of an earlier row
+                            break
+                        continue
                 clear = min(clear, s2 / math.sqrt(sin2))
             if skip:
                 continue
             if clear > 1e3 * tol_abs:
                 fr = clear
                 for j in range(n):
-                    x[j] = pt[j]
+                    x[j] = xc[j] + slack[a] * Gk[a, j]
             else:
-                st, fr = _facet_lp(Gk, hk, k, n, a, xc, r_cap, tol_abs, Af, bf, N, xp, yf, cf, act, W, V,
-                                   max_iter, x)
+                st, fr = _facet_lp(Gk, hk, k, n, a, xc, r_cap, tol_abs, FACET_DEPTH * r_cap, Af, bf, N, xp,
+                                   yf, cf, act, W, V, max_iter, x)
                 if st != OPTIMAL:
                     status[r] = FAILED
                     break
@@ -648,16 +753,14 @@ def analyse_regions(
                 fpoint[r, i, j] = x[j]
             # rows tight at the facet point: the facet's own and its coincident rows (every
             # other row is more than tol_abs away inside the facet's hyperplane)
+            tied[r, i, i] = True
             for a2 in range(k):
+                cosv = gram[a, a2]
+                if a2 == a or 1.0 - cosv * cosv >= NEAR_PARALLEL2 or _sin2(Gk, a, a2, cosv, n) > PARALLEL2:
+                    continue
                 s2 = hk[a2]
-                cosv = 0.0
                 for j in range(n):
                     s2 -= Gk[a2, j] * x[j]
-                    cosv += Gk[a2, j] * Gk[a, j]
-                sin2 = 0.0
-                for j in range(n):
-                    w = Gk[a2, j] - cosv * Gk[a, j]
-                    sin2 += w * w
-                if a2 == a or (sin2 <= PARALLEL2 and abs(s2) <= tol_abs):
+                if abs(s2) <= tol_abs:
                     tied[r, i, idx[a2]] = True
     return centre, radius, facet, fpoint, tied, status
