@@ -365,31 +365,48 @@ def _sin2(Gk: np.ndarray, a: int, a2: int, cosv: float, n: int) -> float:
 
 
 @njit(cache=True)
-def _outer_simplex(Gk: np.ndarray, hk: np.ndarray, act: np.ndarray, n: int, V: np.ndarray,
+def _outer_simplex(Gk: np.ndarray, act: np.ndarray, lam: np.ndarray, yc: np.ndarray, n: int, V: np.ndarray,
                    W: np.ndarray) -> bool:
     """Vertices ``V[:n+1, :n]`` of the simplex of the Chebyshev ball's ``n + 1`` touching rows.
 
-    At the Chebyshev optimum ``sum_i λ_i (G_i, 1) = (0, 1)`` (KKT); when every
-    multiplier ``λ_i`` is positive the touching normals positively span ``R^n``, so
-    they bound a simplex that contains the region: an outer bound for free.
+    At the Chebyshev optimum (centre ``c``, radius ``ρ``: ``yc``) the touching rows
+    ``i`` have ``G_i c + ρ = h_i`` and multipliers with ``sum_i λ_i (G_i, 1) = (0, 1)``
+    (KKT); when every ``λ_i`` is positive the touching normals positively span
+    ``R^n``, so they bound a simplex that contains the region: an outer bound for
+    free. Vertex ``j`` (every touching row but ``j`` tight) is ``c + w_j`` with
+    ``G_i w_j = ρ - (ρ / λ_j) [i = j]`` for every touching row ``i`` (the KKT sum
+    fixes row ``j``'s value), so one inverse of ``n`` of the rows gives all ``n + 1``
+    vertices, in O(n^3) rather than ``n + 1`` inverses.
     """
-    S, M, inv = W[0], W[1], W[2]
-    rhs = W[3, 0]
-    for j in range(n + 1):
-        q = 0
-        for a in range(n + 1):
-            if a != j:
-                for l in range(n):
-                    S[q, l] = Gk[act[a], l]
-                rhs[q] = hk[act[a]]
-                q += 1
-        if not _inverse(S, n, M, inv):
-            return False
+    B, M, inv = W[0], W[1], W[2]
+    z1 = W[3, 0]
+    m0 = 0  # the row left out of B: the largest multiplier
+    for a in range(n + 1):
+        if lam[a] > lam[m0]:
+            m0 = a
+    q = 0
+    for a in range(n + 1):
+        if a != m0:
+            for j in range(n):
+                B[q, j] = Gk[act[a], j]
+            q += 1
+    if not _inverse(B, n, M, inv):
+        return False
+    rho = yc[n]
+    for i in range(n):
+        s = 0.0
+        for j in range(n):
+            s += inv[i, j]
+        z1[i] = s
+    q = 0
+    for a in range(n + 1):
+        f = 0.0
+        if a != m0:
+            f = rho / lam[a]
         for i in range(n):
-            s = 0.0
-            for l in range(n):
-                s += inv[i, l] * rhs[l]
-            V[j, i] = s
+            V[a, i] = yc[i] + rho * z1[i] - (f * inv[i, q] if a != m0 else 0.0)
+        if a != m0:
+            q += 1
     return True
 
 
@@ -509,17 +526,17 @@ def _chebyshev(Gk: np.ndarray, hk: np.ndarray, k: int, n: int, x0: np.ndarray, r
 
 
 @njit(cache=True)
-def _simplex_filter(Gk: np.ndarray, hk: np.ndarray, k: int, n: int, act: np.ndarray, V: np.ndarray,
-                    W: np.ndarray, Vs: np.ndarray, tol: float, cand: np.ndarray) -> bool:
+def _simplex_filter(Gk: np.ndarray, hk: np.ndarray, k: int, n: int, act: np.ndarray, yc: np.ndarray,
+                    V: np.ndarray, W: np.ndarray, Vs: np.ndarray, tol: float, cand: np.ndarray) -> bool:
     """Mark in ``cand[:k]`` the rows that touch the simplex of the Chebyshev ball's touching rows.
 
-    Needs the multipliers of the Chebyshev LP in ``V[2]``; False (nothing marked)
-    when they do not bound a simplex.
+    Needs the Chebyshev LP's solution in ``yc`` and its multipliers in ``V[2]``;
+    False (nothing marked) when they do not bound a simplex.
     """
     for a in range(n + 1):
         if act[a] < 0 or act[a] >= k or V[2, a] <= 1e-9:
             return False
-    if not _outer_simplex(Gk, hk, act, n, Vs, W):
+    if not _outer_simplex(Gk, act, V[2], yc, n, Vs, W):
         return False
     for a in range(k):
         top = -np.inf
@@ -633,7 +650,7 @@ def analyse_regions(
                 s -= Gk[a, j] * xc[j]
             slack[a] = s
         # ---- outer bound: the simplex of the Chebyshev ball's touching rows ...
-        bounded = _simplex_filter(Gk, hk, k, n, act, V, W, Vs, tol_abs, cand)
+        bounded = _simplex_filter(Gk, hk, k, n, act, yc, V, W, Vs, tol_abs, cand)
         if not bounded:
             # ... else the domain's box, if it leaves few unit rows to test ...
             n_cand = 0
@@ -682,7 +699,7 @@ def analyse_regions(
                 z0[j] = 0.0
             st = _chebyshev(Gq, hq, k + 1, n, z0, 10.0 * hmax, Ac, bc, cc, yc, act, W, V, max_iter)
             if st == OPTIMAL:  # (row k of Gq, d.z <= 1, may be one of the touching rows)
-                bounded = _simplex_filter(Gq, hq, k + 1, n, act, V, W, Vs, 1e-9 * hmax, cand)
+                bounded = _simplex_filter(Gq, hq, k + 1, n, act, yc, V, W, Vs, 1e-9 * hmax, cand)
         if not bounded:
             # ... else the bounding box (2n LPs)
             for j in range(n):
