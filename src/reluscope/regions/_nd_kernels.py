@@ -12,12 +12,14 @@ projection of ``c`` onto the null space of the rows made active so far (a
 direction along which no row blocks either way lies in the lineality space: it
 is fixed by an artificial equality row, which never leaves). Phase 1 is the
 simplex method on vertices with Bland's rule (smallest index leaves and enters),
-which cannot cycle.
+which cannot cycle; the inverse of the basis follows each pivot by a rank-one
+(Sherman-Morrison) update and is recomputed every ``REFACTOR`` pivots.
 
 The functions are compiled with ``numba.njit`` (the ``fast`` extra). Without numba
 they stay plain Python, and :func:`reluscope.regions._nd.enumerate` uses the batched,
-vectorised solver of :mod:`._nd_batch` instead (the same algorithm, in lockstep over
-many LPs).
+vectorised solver of :mod:`._nd_batch` instead (the same simplex method, in lockstep
+over many LPs; it skips this module's shortcuts, such as the domain's box as outer
+bound and facet LPs stopped early, and finds the same facets).
 Rows are expected to be scaled to norm about 1, so the absolute thresholds below
 are relative ones.
 """
