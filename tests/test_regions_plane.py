@@ -66,6 +66,23 @@ def _activations():
     return st.sampled_from(["relu", "leaky_relu", "abs", "hardtanh"])
 
 
+@pytest.mark.parametrize("widths, seed, scale, include_output", [
+    ([2, 6, 1, 3, 2], 743572376, 1.0, True),
+    ([2, 1, 5, 3, 2], 187722660, 3.0, False),
+])
+def test_no_region_made_of_rounding_at_infinity(widths, seed, scale, include_output):
+    # found by fuzzing against regions.enumerate: a cell whose every vertex lay within rounding
+    # (w ~ 1e-16) of the line at infinity counted as one more unbounded region. In the plane
+    # that pattern is empty: no point up to |x| = 1e9 satisfies it, and along its recession
+    # direction one of its rows is parallel and violated
+    net = Network.random(widths, seed=seed, activation="leaky_relu", bias="normal", bias_scale=scale)
+    res = on_plane(net, [0, 0], [1, 0], [0, 1], include_output=include_output)
+    walk = rs.regions.enumerate(net, include_output=include_output)
+    assert (res.n_activation_regions, res.n_linear_regions) == (walk.n_activation_regions, walk.n_linear_regions)
+    w = 1.0 - res.chart_verts.sum(axis=1)
+    assert np.all(np.maximum.reduceat(w, res.cell_offs[:-1]) > 1e-12)
+
+
 @st.composite
 def random_nets(draw, n_in=2, max_width=12, max_depth=3):
     depth = draw(st.integers(1, max_depth))

@@ -313,7 +313,7 @@ def enumerate(  # noqa: A001 - the public name is regions.enumerate
     second /= np.linalg.norm(second)
     state = WalkState(table.n_units, n, net.n_out)
     if checkpoint is None or not state.load(checkpoint, fp):
-        _seed_walk(state, table, dom, rows, scale, tol_abs, tol, analyse, rng, second)
+        _seed_walk(state, table, dom, rows, scale, analyse, rng)
     bar = None
     if progress:
         from tqdm.auto import tqdm
@@ -360,8 +360,7 @@ def enumerate(  # noqa: A001 - the public name is regions.enumerate
 
 
 def _seed_walk(state: WalkState, table: UnitTable, dom: Any, rows: tuple[np.ndarray, np.ndarray],
-               scale: float, tol_abs: float, tol: float, analyse: _Analyser, rng: np.random.Generator,
-               second: np.ndarray) -> None:
+               scale: float, analyse: _Analyser, rng: np.random.Generator) -> None:
     """Register the regions of the start points as the walk's first wave.
 
     Random points lie inside full-dimensional regions (with probability 1), and a
@@ -370,9 +369,9 @@ def _seed_walk(state: WalkState, table: UnitTable, dom: Any, rows: tuple[np.ndar
     """
     n = rows[0].shape[1]
     pts = _start_points(dom, n, scale, analyse, rows, rng)
-    dirs = rng.normal(size=pts.shape)
-    dirs /= np.linalg.norm(dirs, axis=1, keepdims=True)
-    pats = patterns_across(table, pts, dirs, np.broadcast_to(second, pts.shape), tol, scale=tol_abs / tol)
+    # a point on a breakpoint (the centre, say, of a net without biases) may give the pattern
+    # of a lower-dimensional piece: the first wave finds it too thin and moves on
+    pats = patterns_at(table, pts)
     keys = pattern_void(pats)
     _, first = np.unique(keys, return_index=True)
     first = np.sort(first)  # in the order of the points: the centre's region first

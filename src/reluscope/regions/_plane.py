@@ -25,6 +25,7 @@ __all__ = ["on_plane"]
 # the four charts of the whole plane: (eps_s, eps_t) per triangle {s, t >= 0, s + t <= 1}
 _QUADRANTS = ((1.0, 1.0), (-1.0, 1.0), (-1.0, -1.0), (1.0, -1.0))
 _TRIANGLE = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
+_AT_INFINITY = 1e-12  # chart vertices with w = 1 - s - t at most this lie on the line at infinity
 
 
 def _convex_ccw(vertices: np.ndarray) -> np.ndarray:
@@ -72,7 +73,10 @@ def on_plane(
     bounds : (σ0, σ1, τ0, τ1) or None
         A rectangle in plane coordinates, or ``None`` (with no ``polygon``) for the
         **whole unbounded plane**, computed exactly in homogeneous coordinates (no
-        guessed box; unbounded regions are included and flagged).
+        guessed box; unbounded regions are included and flagged). A region lying
+        entirely within rounding of the line at infinity (every point more than about
+        ``1e12`` times the slice's scale from the origin) is beyond float64's resolution
+        and not reported.
     polygon : array_like of shape (k, 2), optional
         A convex polygon in plane coordinates instead of a rectangle.
     include_output : bool, default False
@@ -195,17 +199,28 @@ def _assemble(net, o, u, v, domain, batches, include_output, tol, map_tol, elaps
     q = _take_all(batches, "q")  # (n, n_out)
     del batches[:]
     if domain[0] == "plane":
+        w_at = 1.0 - verts.sum(axis=1)
+        far = np.maximum.reduceat(w_at, offs[:-1]) <= _AT_INFINITY
+        if np.any(far):
+            # a cell with every vertex within rounding of the line at infinity (w = 1 - s - t is
+            # computed to about 1e-16) lies in that line: a sliver of rounding, not a region. In
+            # the plane, every point of it is more than ~1e12 times the chart's scale away.
+            keep = ~far
+            vkeep = np.repeat(keep, sizes)
+            sizes, tag, packed, P, q = sizes[keep], tag[keep], packed[keep], P[keep], q[keep]
+            verts, w_at = verts[vkeep], w_at[vkeep]
+            offs = np.concatenate([[0], np.cumsum(sizes)])
+            n_cells = len(sizes)
         eps = np.array(_QUADRANTS)[tag]  # (n, 2)
         gamma = q
         slope = eps[:, :, None] * (P + gamma[:, None, :])
         intercept = gamma
-        w_at = 1.0 - verts.sum(axis=1)
         first, cell_region = unique_rows(packed)
         region_of = cell_region
         packed_r = packed[first]
         slope_r, icpt_r = slope[first], intercept[first]
         at_inf = np.zeros(len(first), dtype=bool)
-        touches = np.maximum.reduceat((w_at <= 1e-12).astype(np.int8), offs[:-1]) > 0
+        touches = np.maximum.reduceat((w_at <= _AT_INFINITY).astype(np.int8), offs[:-1]) > 0
         np.logical_or.at(at_inf, region_of, touches)
         bounded = ~at_inf
         # plane coordinates of cells that stay finite
