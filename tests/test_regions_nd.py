@@ -604,3 +604,29 @@ def test_lp_max_stops_at_the_target():
     y = np.zeros(2)
     assert lp_max(A, b, c, y, 4, 2, *work) == 0
     np.testing.assert_allclose(y, [1.0, 1.0])
+
+
+def test_every_facet_point_lies_in_its_facet():
+    # the kernel's facet points must satisfy every row but the facet's own (and rows
+    # coincident with it) with clearance. Rank-one updates of the simplex basis inverse once
+    # drifted on this net without biases (started from the origin, where every hyperplane
+    # meets) and returned points 1e-3 outside the region: spurious facets
+    from reluscope.regions import _nd_kernels
+    from reluscope.regions._nd_geometry import unit_table
+
+    net = Network.random([7, 5, 3, 2, 1], seed=749918215, activation="leaky_relu", bias="zero", bias_scale=3.0)
+    box = Box(-1.0, 1.0, dim=7)
+    res = enumerate_regions(net, box)
+    rows = nd._domain_rows(box, 7)
+    hr = nd._hrep(unit_table(net, False), res.patterns.astype(np.int8), rows, 1e-9)
+    tol_abs = 2e-9
+    for seeds in (res.centres, np.zeros_like(res.centres)):
+        _, radius, facet, fpoint, tied, status = _nd_kernels.analyse_regions(
+            hr.G, hr.h, hr.valid, seeds, 20.0, tol_abs, 500, -np.ones(7), np.ones(7), 14)
+        assert np.all(radius > tol_abs)
+        r, i = np.nonzero(facet)
+        assert len(r) > 5000
+        slack = hr.h[r] - np.einsum("fkn,fn->fk", hr.G[r], fpoint[r, i])
+        others = hr.valid[r] & ~tied[r, i]
+        assert np.all(np.where(others, slack, np.inf) > tol_abs)
+        assert np.all(np.abs(slack[np.arange(len(r)), i]) <= 1e-12)

@@ -41,6 +41,10 @@ except ImportError:  # pragma: no cover - numba is the optional "fast" extra
         """Without numba the kernels stay plain (slow) Python; enumerate uses _nd_batch."""
         return lambda f: f
 
+#: floating-point freedoms for the compiled loops: sums may be reordered (so dot products
+#: vectorise) and multiply-adds fused; no assumption of finite values (the LPs use inf)
+_FAST = {"reassoc", "contract"}
+
 __all__ = ["lp_max", "analyse_regions", "OPTIMAL", "UNBOUNDED", "FAILED", "HAVE_NUMBA"]
 
 OPTIMAL = 0
@@ -49,13 +53,14 @@ FAILED = 2
 
 PIVOT_EPS = 1e-10  # a row blocks a direction p only if A_i p > PIVOT_EPS * |p|
 DUAL_EPS = 1e-11  # a multiplier below -DUAL_EPS * (1 + |c|) makes its row leave
+FEAS_TOL = 1e-9  # a returned point may violate a row by this much (relative), else FAILED
 REFACTOR = 32  # simplex pivots between fresh inverses of the basis (rank-one updates in between)
 FACET_DEPTH = 1e-4  # a facet point this far (times the radius cap) inside its facet is good enough
 NEAR_PARALLEL2 = 1e-6  # below this 1 - cos^2 loses too many digits: the squared sine in full
 PARALLEL2 = 1e-24  # unit rows whose difference orthogonal to each other is below 1e-12 are parallel
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=_FAST, error_model="numpy")
 def _inverse(B: np.ndarray, d: int, M: np.ndarray, inv: np.ndarray) -> bool:
     """Gauss-Jordan inverse of ``B[:d, :d]`` into ``inv[:d, :d]`` (``M`` is scratch)."""
     for i in range(d):
@@ -89,7 +94,7 @@ def _inverse(B: np.ndarray, d: int, M: np.ndarray, inv: np.ndarray) -> bool:
     return True
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=_FAST, error_model="numpy")
 def _ratio(A: np.ndarray, m: int, d: int, p: np.ndarray, slack: np.ndarray, Ap: np.ndarray,
            eps: float, is_act: np.ndarray) -> tuple[int, float]:
     """Ratio test along ``p``: the first inactive row to block (smallest index on ties), the step."""
@@ -108,7 +113,7 @@ def _ratio(A: np.ndarray, m: int, d: int, p: np.ndarray, slack: np.ndarray, Ap: 
     return enter, t_best
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=_FAST, error_model="numpy")
 def _reached(c: np.ndarray, y: np.ndarray, d: int, target: float) -> bool:
     """Whether ``c·y >= target``."""
     if target == np.inf:
@@ -119,7 +124,19 @@ def _reached(c: np.ndarray, y: np.ndarray, d: int, target: float) -> bool:
     return s >= target
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=_FAST, error_model="numpy")
+def _feasible(A: np.ndarray, b: np.ndarray, y: np.ndarray, m: int, d: int) -> bool:
+    """Whether ``A y <= b`` up to rounding: the check on every solution ``lp_max`` returns."""
+    for i in range(m):
+        s = b[i]
+        for j in range(d):
+            s -= A[i, j] * y[j]
+        if s < -FEAS_TOL * (1.0 + abs(b[i])):
+            return False
+    return True
+
+
+@njit(cache=True, fastmath=_FAST, error_model="numpy")
 def lp_max(
     A: np.ndarray,
     b: np.ndarray,
@@ -149,7 +166,9 @@ def lp_max(
 
     Returns
     -------
-    int : ``OPTIMAL``, ``UNBOUNDED`` or ``FAILED``
+    int : ``OPTIMAL``, ``UNBOUNDED`` or ``FAILED`` (also when the point reached violates a
+        row beyond rounding: a check on every returned point, so that a drifting basis
+        inverse can cost a re-solve but never a wrong answer)
 
     Examples
     --------
@@ -226,7 +245,7 @@ def lp_max(
             for j in range(d):
                 y[j] += t_best * p[j]
             if _reached(c, y, d, target):
-                return OPTIMAL
+                return OPTIMAL if _feasible(A, b, y, m, d) else FAILED
             for i in range(m):
                 slack[i] -= t_best * Ap[i]
             slack[enter] = 0.0
@@ -271,6 +290,9 @@ def lp_max(
                 if leave < 0 or active[i] < active[leave]:
                     leave = i
         if leave < 0:
+            if n_upd > 0:  # confirm optimality with a fresh inverse (the updates drift)
+                n_upd = REFACTOR
+                continue
             # polish: the vertex exactly from its defining rows (the steps accumulate rounding)
             for i in range(d):
                 q[i] = b[active[i]] if active[i] >= 0 else 0.0
@@ -284,7 +306,7 @@ def lp_max(
                 p[i] = s
             for i in range(d):
                 y[i] = p[i]
-            return OPTIMAL
+            return OPTIMAL if _feasible(A, b, y, m, d) else FAILED
         pn = 0.0
         for j in range(d):
             p[j] = -inv[j, leave]
@@ -295,7 +317,7 @@ def lp_max(
         for j in range(d):
             y[j] += t_best * p[j]
         if _reached(c, y, d, target):
-            return OPTIMAL
+            return OPTIMAL if _feasible(A, b, y, m, d) else FAILED
         for i in range(m):
             slack[i] -= t_best * Ap[i]
         slack[enter] = 0.0
@@ -307,7 +329,7 @@ def lp_max(
         # row ``leave`` of B became a = A[enter]: Sherman-Morrison on inv = B^-1, whose
         # column ``leave`` is u = -p; inv' = inv - u w^T / (a.u) with w = inv^T a - e_leave
         au = -Ap[enter]
-        if abs(au) < 1e-9 * math.sqrt(pn):
+        if abs(au) < 1e-6 * math.sqrt(pn):
             n_upd = REFACTOR  # ill-conditioned pivot: refactorise from B
             continue
         for i in range(d):
@@ -325,7 +347,7 @@ def lp_max(
     return FAILED
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=_FAST, error_model="numpy")
 def _gram(Gk: np.ndarray, k: int, n: int, cand: np.ndarray, axis: np.ndarray, gram: np.ndarray) -> None:
     """``gram[a, a2] = Gk[a] . Gk[a2]`` for the candidate rows ``a`` (and symmetric entries).
 
@@ -356,7 +378,7 @@ def _gram(Gk: np.ndarray, k: int, n: int, cand: np.ndarray, axis: np.ndarray, gr
             gram[a2, a] = s
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=_FAST, error_model="numpy")
 def _sin2(Gk: np.ndarray, a: int, a2: int, cosv: float, n: int) -> float:
     """``|Gk[a2] - cos Gk[a]|^2``: the squared sine of two unit rows, accurate when they are nearly parallel."""
     s = 0.0
@@ -366,7 +388,7 @@ def _sin2(Gk: np.ndarray, a: int, a2: int, cosv: float, n: int) -> float:
     return s
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=_FAST, error_model="numpy")
 def _outer_simplex(Gk: np.ndarray, act: np.ndarray, lam: np.ndarray, yc: np.ndarray, n: int, V: np.ndarray,
                    W: np.ndarray) -> bool:
     """Vertices ``V[:n+1, :n]`` of the simplex of the Chebyshev ball's ``n + 1`` touching rows.
@@ -412,7 +434,7 @@ def _outer_simplex(Gk: np.ndarray, act: np.ndarray, lam: np.ndarray, yc: np.ndar
     return True
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=_FAST, error_model="numpy")
 def _facet_lp(Gk: np.ndarray, hk: np.ndarray, k: int, n: int, a: int, xc: np.ndarray, r_cap: float,
               tol_abs: float, target: float, Af: np.ndarray, bf: np.ndarray, N: np.ndarray, xp: np.ndarray,
               yf: np.ndarray, cf: np.ndarray, active: np.ndarray, W: np.ndarray, V: np.ndarray,
@@ -498,7 +520,7 @@ def _facet_lp(Gk: np.ndarray, hk: np.ndarray, k: int, n: int, a: int, xc: np.nda
     return st, yf[n - 1]
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=_FAST, error_model="numpy")
 def _chebyshev(Gk: np.ndarray, hk: np.ndarray, k: int, n: int, x0: np.ndarray, r_cap: float,
                Ac: np.ndarray, bc: np.ndarray, cc: np.ndarray, yc: np.ndarray, act: np.ndarray,
                W: np.ndarray, V: np.ndarray, max_iter: int) -> int:
@@ -527,7 +549,7 @@ def _chebyshev(Gk: np.ndarray, hk: np.ndarray, k: int, n: int, x0: np.ndarray, r
     return lp_max(Ac, bc, cc, yc, k + 1, n + 1, act, W, V, max_iter)
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=_FAST, error_model="numpy")
 def _simplex_filter(Gk: np.ndarray, hk: np.ndarray, k: int, n: int, act: np.ndarray, yc: np.ndarray,
                     V: np.ndarray, W: np.ndarray, Vs: np.ndarray, tol: float, cand: np.ndarray) -> bool:
     """Mark in ``cand[:k]`` the rows that touch the simplex of the Chebyshev ball's touching rows.
@@ -551,7 +573,7 @@ def _simplex_filter(Gk: np.ndarray, hk: np.ndarray, k: int, n: int, act: np.ndar
     return True
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, fastmath=_FAST, error_model="numpy")
 def analyse_regions(
     G: np.ndarray,
     h: np.ndarray,
