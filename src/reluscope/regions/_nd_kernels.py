@@ -137,6 +137,27 @@ def _feasible(A: np.ndarray, b: np.ndarray, y: np.ndarray, m: int, d: int) -> bo
 
 
 @njit(cache=True, fastmath=_FAST, error_model="numpy")
+def _polish(b: np.ndarray, B: np.ndarray, active: np.ndarray, inv: np.ndarray, y: np.ndarray, d: int,
+            q: np.ndarray, p: np.ndarray) -> None:
+    """The vertex ``y`` exactly from its defining rows, ``inv = B^-1`` (the steps accumulate rounding).
+
+    An artificial row (``active < 0``, fixing a line) keeps its current value at ``y``.
+    """
+    for i in range(d):
+        q[i] = b[active[i]] if active[i] >= 0 else 0.0
+        if active[i] < 0:
+            for j in range(d):
+                q[i] += B[i, j] * y[j]
+    for i in range(d):
+        s = 0.0
+        for j in range(d):
+            s += inv[i, j] * q[j]
+        p[i] = s
+    for i in range(d):
+        y[i] = p[i]
+
+
+@njit(cache=True, fastmath=_FAST, error_model="numpy")
 def lp_max(
     A: np.ndarray,
     b: np.ndarray,
@@ -293,19 +314,7 @@ def lp_max(
             if n_upd > 0:  # confirm optimality with a fresh inverse (the updates drift)
                 n_upd = REFACTOR
                 continue
-            # polish: the vertex exactly from its defining rows (the steps accumulate rounding)
-            for i in range(d):
-                q[i] = b[active[i]] if active[i] >= 0 else 0.0
-                if active[i] < 0:
-                    for j in range(d):
-                        q[i] += B[i, j] * y[j]
-            for i in range(d):
-                s = 0.0
-                for j in range(d):
-                    s += inv[i, j] * q[j]
-                p[i] = s
-            for i in range(d):
-                y[i] = p[i]
+            _polish(b, B, active, inv, y, d, q, p)
             return OPTIMAL if _feasible(A, b, y, m, d) else FAILED
         pn = 0.0
         for j in range(d):
@@ -316,8 +325,6 @@ def lp_max(
             return UNBOUNDED
         for j in range(d):
             y[j] += t_best * p[j]
-        if _reached(c, y, d, target):
-            return OPTIMAL if _feasible(A, b, y, m, d) else FAILED
         for i in range(m):
             slack[i] -= t_best * Ap[i]
         slack[enter] = 0.0
@@ -326,6 +333,11 @@ def lp_max(
         for j in range(d):
             B[leave, j] = A[enter, j]
         active[leave] = enter
+        if _reached(c, y, d, target):  # the new vertex, exactly from its rows (updates drift)
+            if not _inverse(B, d, M, inv):
+                return FAILED
+            _polish(b, B, active, inv, y, d, q, p)
+            return OPTIMAL if _feasible(A, b, y, m, d) else FAILED
         # row ``leave`` of B became a = A[enter]: Sherman-Morrison on inv = B^-1, whose
         # column ``leave`` is u = -p; inv' = inv - u w^T / (a.u) with w = inv^T a - e_leave
         au = -Ap[enter]
