@@ -159,27 +159,24 @@ class _Analyser:
 
 def _start_points(dom: Box | Polytope | None, n: int, scale: float, analyse: _Analyser,
                   rows: tuple[np.ndarray, np.ndarray], rng: np.random.Generator) -> np.ndarray:
-    """Start points: the domain's centre, then random points inside it (in its box, or ball)."""
-    Dg, Dh = rows
-    if dom is None:
-        centre, radius = np.zeros(n), scale
-    elif isinstance(dom, Box):
+    """Start points: the domain's centre, then random points in it (uniform in a box, else in a ball)."""
+    m = _N_START - 1
+    if isinstance(dom, Box):
         if not np.all(dom.hi - dom.lo > 1e-12 * scale):
             raise DomainError("'domain' has an empty interior: there is no full-dimensional region.")
-        centre, radius = (dom.lo + dom.hi) / 2, 0.0
-    else:
+        return np.vstack([(dom.lo + dom.hi) / 2, rng.uniform(dom.lo, dom.hi, size=(m, n))])
+    if dom is None:
+        centre, radius = np.zeros(n), scale
+    else:  # a polytope: its Chebyshev ball
+        Dg, Dh = rows
         c, r, *_, st = analyse(Dg[None], Dh[None], np.ones((1, len(Dh)), bool), np.zeros((1, n)),
                                10 * scale, 0.0)
         if st[0] != 0 or not r[0] > 1e-12 * scale:
             raise DomainError("'domain' has an empty interior: there is no full-dimensional region.")
         centre, radius = c[0], float(r[0])
-    if isinstance(dom, Box):
-        pts = rng.uniform(dom.lo, dom.hi, size=(_N_START - 1, n))
-    else:
-        d = rng.normal(size=(_N_START - 1, n))
-        d /= np.linalg.norm(d, axis=1, keepdims=True)
-        pts = centre + radius * rng.uniform(0.0, 0.9, size=(_N_START - 1, 1)) * d
-    return np.vstack([centre, pts])
+    d = rng.normal(size=(m, n))
+    d /= np.linalg.norm(d, axis=1, keepdims=True)
+    return np.vstack([centre, centre + radius * rng.uniform(0.0, 0.9, size=(m, 1)) * d])
 
 
 def enumerate(  # noqa: A001 - the public name is regions.enumerate
@@ -200,9 +197,9 @@ def enumerate(  # noqa: A001 - the public name is regions.enumerate
 
     A breadth-first walk over the regions' dual graph: from the regions of the
     domain's centre and of 255 random points in it, find each region's facets with
-    small LPs and step across each to its neighbour (see the module notes). Works for every activation of
-    :mod:`reluscope.activations`; a unit's pattern entry is the index of its piece
-    (HardTanh: 0, 1, 2).
+    small LPs and step across each to its neighbour (see the module notes). Works
+    for every activation of :mod:`reluscope.activations`; a unit's pattern entry is
+    the index of its piece (HardTanh: 0, 1, 2).
 
     Parameters
     ----------

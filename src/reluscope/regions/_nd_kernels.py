@@ -183,7 +183,8 @@ def lp_max(
     W : float work array of shape (4, >= d, >= d); V : float work array (6, >= max(m, d))
     max_iter : cap on simplex pivots; hitting it returns ``FAILED``
     target : stop early, with ``OPTIMAL``, at the first point where ``c·y >= target``
-        (the simplex path only climbs); ``y`` is then feasible but not a vertex
+        (the simplex path only climbs); ``y`` is then feasible, a vertex only if the
+        target was reached in phase 1
 
     Returns
     -------
