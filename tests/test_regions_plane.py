@@ -83,6 +83,20 @@ def test_no_region_made_of_rounding_at_infinity(widths, seed, scale, include_out
     assert np.all(np.maximum.reduceat(w, res.cell_offs[:-1]) > 1e-12)
 
 
+def test_sliver_neighbours_with_one_map_are_one_linear_region():
+    # found by fuzzing against regions.enumerate: two slivers (Chebyshev radii 2e-7 and 5e-8)
+    # with the same affine map share an edge on the output unit's zero set; the adjacency
+    # probe stepped 1e-7 of the edge across it, over the thin neighbour, so they were not
+    # merged (19 linear regions instead of 18)
+    net = Network.random([2, 2, 2, 5, 2], seed=755112999, activation="leaky_relu", bias="zero", bias_scale=3.0)
+    for half in (1.0, 2.0):
+        res = on_plane(net, [0, 0], [1, 0], [0, 1], bounds=(-half, half, -half, half), include_output=True)
+        walk = rs.regions.enumerate(net, rs.Box(-half, half, dim=2), include_output=True)
+        assert (res.n_activation_regions, res.n_linear_regions) == (walk.n_activation_regions,
+                                                                     walk.n_linear_regions)
+        assert res.n_linear_regions < res.n_activation_regions
+
+
 @st.composite
 def random_nets(draw, n_in=2, max_width=12, max_depth=3):
     depth = draw(st.integers(1, max_depth))

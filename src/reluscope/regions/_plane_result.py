@@ -164,7 +164,13 @@ class PlaneRegions:
         mid = (a + b) / 2
         normal = np.stack([d[:, 1], -d[:, 0]], axis=1) / np.where(ok, length, 1.0)[:, None]
         diam = np.maximum.reduceat(np.abs(cv).max(axis=1), offs[:-1])[np.repeat(np.arange(len(cells)), counts)]
-        probe = mid + normal * (1e-7 * np.maximum(length, 1e-3 * (diam + 1.0)))[:, None]
+        step = np.maximum(length, 1e-3 * (diam + 1.0))
+        # two probes per edge: 1e-7 of the edge clears the engine's snapping of vertices to lines
+        # (rtol); 1e-9 still lands inside a neighbour thinner than the first step (a sliver)
+        mid, normal, step = np.concatenate([mid, mid]), np.concatenate([normal, normal]), np.concatenate(
+            [1e-7 * step, 1e-9 * step])
+        owner, tag, ok = np.concatenate([owner, owner]), np.concatenate([tag, tag]), np.concatenate([ok, ok])
+        probe = mid + normal * step[:, None]
         if self.domain_kind == "plane":
             eps = np.array([(1.0, 1.0), (-1.0, 1.0), (-1.0, -1.0), (1.0, -1.0)])[tag]
             w = 1.0 - probe.sum(axis=1)
