@@ -392,6 +392,21 @@ def _gram(Gk: np.ndarray, k: int, n: int, cand: np.ndarray, axis: np.ndarray, gr
 
 
 @njit(cache=True, fastmath=_FAST, error_model="numpy")
+def _box_filter(Gk: np.ndarray, hk: np.ndarray, k: int, n: int, lo: np.ndarray, hi: np.ndarray, tol: float,
+                cand: np.ndarray) -> None:
+    """Mark in ``cand[:k]`` the rows whose maximum over the box ``[lo, hi]`` reaches their offset."""
+    for a in range(k):
+        top = 0.0
+        for j in range(n):
+            g = Gk[a, j]
+            if g > 0.0:
+                top += g * hi[j]
+            elif g < 0.0:
+                top += g * lo[j]
+        cand[a] = top >= hk[a] - tol
+
+
+@njit(cache=True, fastmath=_FAST, error_model="numpy")
 def _sin2(Gk: np.ndarray, a: int, a2: int, cosv: float, n: int) -> float:
     """``|Gk[a2] - cos Gk[a]|^2``: the squared sine of two unit rows, accurate when they are nearly parallel."""
     s = 0.0
@@ -690,18 +705,10 @@ def analyse_regions(
         bounded = _simplex_filter(Gk, hk, k, n, act, yc, V, W, Vs, tol_abs, cand)
         if not bounded:
             # ... else the domain's box, if it leaves few unit rows to test ...
+            _box_filter(Gk, hk, k, n, box_lo, box_hi, tol_abs, cand)
             n_cand = 0
-            for a in range(k):
-                top = 0.0
-                for j in range(n):
-                    g = Gk[a, j]
-                    if g > 0.0:
-                        top += g * box_hi[j]
-                    elif g < 0.0:
-                        top += g * box_lo[j]
-                cand[a] = top >= hk[a] - tol_abs
-                if cand[a] and a < k - n_dom:
-                    n_cand += 1
+            for a in range(k - n_dom):
+                n_cand += cand[a]
             bounded = n_cand <= 2 * n
         if not bounded and k > 0:
             # ... else of the projective image z = y / (1 + d.y), y = x - centre, which is
@@ -754,15 +761,7 @@ def analyse_regions(
                         lo[j] = -np.inf if st == UNBOUNDED else yb[j]
             if status[r] == FAILED:
                 continue
-            for a in range(k):
-                top = 0.0
-                for j in range(n):
-                    g = Gk[a, j]
-                    if g > 0.0:
-                        top += g * hi[j]
-                    elif g < 0.0:
-                        top += g * lo[j]
-                cand[a] = top >= hk[a] - tol_abs
+            _box_filter(Gk, hk, k, n, lo, hi, tol_abs, cand)
         # ---- facets
         _gram(Gk, k, n, cand, axis, gram)
         for a in range(k):
