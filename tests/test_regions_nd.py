@@ -612,13 +612,13 @@ def test_every_facet_point_lies_in_its_facet():
     # drifted on this net without biases (started from the origin, where every hyperplane
     # meets) and returned points 1e-3 outside the region: spurious facets
     from reluscope.regions import _nd_kernels
-    from reluscope.regions._nd_geometry import unit_table
+    from reluscope.regions._nd_geometry import halfspaces, unit_table
 
     net = Network.random([7, 5, 3, 2, 1], seed=749918215, activation="leaky_relu", bias="zero", bias_scale=3.0)
     box = Box(-1.0, 1.0, dim=7)
     res = enumerate_regions(net, box)
     rows = nd._domain_rows(box, 7)
-    hr = nd._hrep(unit_table(net, False), res.patterns.astype(np.int8), rows, 1e-9)
+    hr = halfspaces(unit_table(net, False), res.patterns.astype(np.int8), 1e-9, domain_rows=rows)
     tol_abs = 2e-9
     for seeds in (res.centres, np.zeros_like(res.centres)):
         _, radius, facet, fpoint, tied, status = _nd_kernels.analyse_regions(
@@ -630,3 +630,29 @@ def test_every_facet_point_lies_in_its_facet():
         others = hr.valid[r] & ~tied[r, i]
         assert np.all(np.where(others, slack, np.inf) > tol_abs)
         assert np.all(np.abs(slack[np.arange(len(r)), i]) <= 1e-12)
+
+
+@pytest.mark.skipif("numba" not in BACKENDS, reason="the compiled kernels need numba")
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(net=networks(), include_output=st.booleans(), seed=st.integers(0, 1000))
+def test_compiled_forward_passes_match_numpy(net, include_output, seed):
+    # patterns and H-representations from the compiled loops (_nd_geometry_kernels) against
+    # the NumPy reference, on degenerate nets too (dead units, coincident rows, zero biases)
+    from reluscope.regions._nd_geometry import halfspaces, patterns_at, unit_table
+
+    rng = np.random.default_rng(seed)
+    table = unit_table(net, include_output)
+    x = rng.normal(size=(40, net.n_in)) * 3.0
+    x[0] = 0.0  # on every hyperplane of a net without biases
+    pats = patterns_at(table, x)
+    np.testing.assert_array_equal(patterns_at(table, x, compiled=True), pats)
+    rows = nd._domain_rows(Box(-1.0, 2.0, dim=net.n_in), net.n_in)
+    want = halfspaces(table, pats, 1e-9, domain_rows=rows)
+    got = halfspaces(table, pats, 1e-9, compiled=True, domain_rows=rows)
+    for name, a, b in zip(want._fields, want, got, strict=True):
+        assert a.shape == b.shape, name
+        if a.dtype == bool:
+            np.testing.assert_array_equal(b, a, err_msg=name)
+        else:
+            np.testing.assert_allclose(b, a, rtol=1e-12, atol=1e-12, err_msg=name)
+    assert want.G.shape[1] == table.n_rows + 2 * net.n_in

@@ -33,7 +33,7 @@ from .._errors import DomainError, InvalidParameterError, PartialResultWarning, 
 from .._validation import check_n_jobs, check_positive_int
 from ..domains import Box, Polytope, as_domain
 from ..network import Network
-from ._nd_geometry import HRep, UnitTable, halfspaces, patterns_across, patterns_at, unit_table
+from ._nd_geometry import UnitTable, halfspaces, patterns_across, patterns_at, unit_table
 from ._nd_result import NdRegions, pattern_void
 from ._nd_state import WalkState, fingerprint
 from ._threads import in_threads
@@ -50,6 +50,8 @@ def _domain_rows(dom: Box | Polytope | None, n: int) -> tuple[np.ndarray, np.nda
     """Unit-normal rows ``(D, n), (D,)`` of the domain (none for all of R^n)."""
     if dom is None:
         return np.zeros((0, n)), np.zeros(0)
+    if isinstance(dom, Box):  # unit rows already
+        return dom.halfspaces()
     A, b = dom.halfspaces()
     nrm = np.linalg.norm(A, axis=1)
     zero = nrm <= 1e-300
@@ -111,6 +113,8 @@ class _Analyser:
                 raise InvalidParameterError(
                     "backend='numba' needs numba (pip install 'reluscope[fast]'); use backend='numpy'."
                 )
+        #: forward passes (patterns, H-representations) in compiled loops too
+        self.compiled = self.kernels is not None
 
     def __call__(
         self, G: np.ndarray, h: np.ndarray, valid: np.ndarray, seeds: np.ndarray, r_cap: float, tol_abs: float
@@ -368,25 +372,11 @@ def _seed_walk(state: WalkState, table: UnitTable, dom: Any, rows: tuple[np.ndar
     pts = _start_points(dom, n, scale, analyse, rows, rng)
     # a point on a breakpoint (the centre, say, of a net without biases) may give the pattern
     # of a lower-dimensional piece: the first wave finds it too thin and moves on
-    pats = patterns_at(table, pts)
+    pats = patterns_at(table, pts, analyse.compiled)
     keys = pattern_void(pats)
     _, first = np.unique(keys, return_index=True)
     first = np.sort(first)  # in the order of the points: the centre's region first
     state.add_patterns(keys[first].tolist(), pats[first], pts[first])
-
-
-def _hrep(table: UnitTable, pats: np.ndarray, rows: tuple[np.ndarray, np.ndarray], tol: float) -> HRep:
-    """Unit rows of the patterns, then the domain's rows."""
-    hr = halfspaces(table, pats, tol)
-    Dg, Dh = rows
-    if not len(Dh):
-        return hr
-    R = pats.shape[0]
-    return hr._replace(
-        G=np.concatenate([hr.G, np.broadcast_to(Dg, (R,) + Dg.shape)], axis=1),
-        h=np.concatenate([hr.h, np.broadcast_to(Dh, (R, len(Dh)))], axis=1),
-        valid=np.concatenate([hr.valid, np.ones((R, len(Dh)), dtype=bool)], axis=1),
-    )
 
 
 def _wave(state: WalkState, table: UnitTable, rows: tuple[np.ndarray, np.ndarray], room: int,
@@ -394,12 +384,12 @@ def _wave(state: WalkState, table: UnitTable, rows: tuple[np.ndarray, np.ndarray
     """Process the next pending regions (at most ``room``) and register their neighbours."""
     ids = np.arange(state.head, min(state.n_found, state.head + room))
     pats = state.patterns.view()[ids]
-    hr = _hrep(table, pats, rows, tol)
+    hr = halfspaces(table, pats, tol, analyse.compiled, rows)
     centre, radius, facet, fpoint, tied_rows, _ = analyse(
         hr.G, hr.h, hr.valid, state.seeds.view()[ids], r_cap, tol_abs
     )
     ok = hr.feasible & (radius > tol_abs)
-    bad = np.nonzero(ok & np.any(patterns_at(table, centre) != pats, axis=1))[0]
+    bad = np.nonzero(ok & np.any(patterns_at(table, centre, analyse.compiled) != pats, axis=1))[0]
     for r in bad:  # the LPs went wrong (ill-conditioned rows): once more with HiGHS
         from ._nd_batch import analyse_region_highs
 
@@ -443,14 +433,10 @@ def _cross(table: UnitTable, base: np.ndarray, trows: np.ndarray, degenerate: np
     unit constant on the region at a breakpoint) the pattern is computed
     lexicographically (:func:`patterns_across`).
     """
-    F = base.shape[0]
-    rr, jj = np.nonzero(trows)
+    rr, jj = np.nonzero(trows)  # rr is sorted, and every facet has a tight row (its own)
     lay = table.row_layer[jj]
-    lo = np.full(F, np.iinfo(np.int64).max)
-    hi = np.full(F, -1)
-    np.minimum.at(lo, rr, lay)
-    np.maximum.at(hi, rr, lay)
-    fast = (lo == hi) & ~degenerate
+    starts = np.flatnonzero(np.r_[True, rr[1:] != rr[:-1]])
+    fast = (np.minimum.reduceat(lay, starts) == np.maximum.reduceat(lay, starts)) & ~degenerate
     out = base.copy()
     sel = fast[rr]
     r_f, j_f = rr[sel], jj[sel]

@@ -369,4 +369,5 @@ def analyse_region_highs(G: np.ndarray, h: np.ndarray, valid: np.ndarray, r_cap:
             facet[0, i] = 1
             fpoint[0, i] = x
             tied[0, i, rows] = np.abs(hv - Gv @ x) <= tol_abs
+            tied[0, i, i] = True
     return centre[None], np.array([radius]), facet, fpoint, tied, np.array([OPTIMAL])

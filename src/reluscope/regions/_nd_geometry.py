@@ -16,6 +16,7 @@ Euclidean distances.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import NamedTuple
 
 import numpy as np
@@ -62,6 +63,13 @@ class UnitTable:
     def n_rows(self) -> int:
         return int(self.row_start[-1])
 
+    @cached_property
+    def packed(self):  # noqa: ANN201 - a _nd_geometry_kernels.Packed
+        """The table as flat arrays, for the compiled kernels (:mod:`._nd_geometry_kernels`)."""
+        from ._nd_geometry_kernels import pack
+
+        return pack(self)
+
 
 def unit_table(net: Network, include_output: bool) -> UnitTable:
     """Describe the splitting units of ``net`` (the output layer too when asked).
@@ -101,9 +109,10 @@ class HRep(NamedTuple):
 
     Attributes
     ----------
-    G : (R, n_rows, n) unit outward normals, ``G x <= h`` on the region
-    h : (R, n_rows)
-    valid : (R, n_rows) bool, False for the rows of units constant on the region
+    G : (R, n_rows + D, n) unit outward normals, ``G x <= h`` on the region (the units'
+        rows, then the ``D`` rows of the domain, if given)
+    h : (R, n_rows + D)
+    valid : (R, n_rows + D) bool, False for the rows of units constant on the region
     feasible : (R,) bool, False when such a constant unit is on the wrong piece
     degenerate : (R,) bool, True when such a constant unit sits at a breakpoint
     A_out : (R, n_out, n) and c_out : (R, n_out)
@@ -126,7 +135,8 @@ def _post(act: Activation, bp: np.ndarray, piece: np.ndarray) -> tuple[np.ndarra
     return act.slopes[piece], act.intercepts[piece]
 
 
-def halfspaces(table: UnitTable, patterns: np.ndarray, tol: float) -> HRep:
+def halfspaces(table: UnitTable, patterns: np.ndarray, tol: float, compiled: bool = False,
+               domain_rows: tuple[np.ndarray, np.ndarray] | None = None) -> HRep:
     """H-representations and output maps of a batch of patterns.
 
     Parameters
@@ -136,6 +146,11 @@ def halfspaces(table: UnitTable, patterns: np.ndarray, tol: float) -> HRep:
     tol : float
         Relative tolerance: a unit whose gradient is below ``tol`` times its
         cancellation-free magnitude (``|W_l| ... |W_1|``) is constant on the region.
+    compiled : bool, default False
+        Use the compiled loop of :mod:`._nd_geometry_kernels` (needs numba; the same
+        arithmetic, without NumPy's fixed cost per call).
+    domain_rows : ((D, n), (D,)), optional
+        Rows ``D x <= d`` of a domain, appended to every H-representation (always valid).
 
     Returns
     -------
@@ -155,6 +170,25 @@ def halfspaces(table: UnitTable, patterns: np.ndarray, tol: float) -> HRep:
     >>> hr.A_out[0], hr.c_out[0]
     (array([[1., 0.]]), array([0.]))
     """
+    if compiled:
+        from . import _nd_geometry_kernels
+
+        Dg, Dh = (None, None) if domain_rows is None else domain_rows
+        return HRep(*_nd_geometry_kernels.halfspaces(table.packed, patterns, tol, Dg, Dh))
+    hr = _halfspaces(table, patterns, tol)
+    if domain_rows is None or not len(domain_rows[1]):
+        return hr
+    Dg, Dh = domain_rows
+    R = patterns.shape[0]
+    return hr._replace(
+        G=np.concatenate([hr.G, np.broadcast_to(Dg, (R,) + Dg.shape)], axis=1),
+        h=np.concatenate([hr.h, np.broadcast_to(Dh, (R, len(Dh)))], axis=1),
+        valid=np.concatenate([hr.valid, np.ones((R, len(Dh)), dtype=bool)], axis=1),
+    )
+
+
+def _halfspaces(table: UnitTable, patterns: np.ndarray, tol: float) -> HRep:
+    """The NumPy arithmetic of :func:`halfspaces` (unit rows only)."""
     R = patterns.shape[0]
     n = table.weights[0].shape[1]
     M = table.n_rows
@@ -268,8 +302,10 @@ def _forward(
     return out
 
 
-def patterns_at(table: UnitTable, x: np.ndarray) -> np.ndarray:
+def patterns_at(table: UnitTable, x: np.ndarray, compiled: bool = False) -> np.ndarray:
     """Pattern (pieces of the splitting units) at each point of ``x`` (F, n).
+
+    With ``compiled`` the compiled loop of :mod:`._nd_geometry_kernels` does it (needs numba).
 
     Examples
     --------
@@ -279,6 +315,10 @@ def patterns_at(table: UnitTable, x: np.ndarray) -> np.ndarray:
     >>> bool(np.array_equal(patterns_at(unit_table(net, False), np.ones((1, 2))), net.pattern(np.ones((1, 2)))))
     True
     """
+    if compiled:
+        from . import _nd_geometry_kernels
+
+        return _nd_geometry_kernels.patterns_at(table.packed, x)
     return _forward(table, x, 0.0)
 
 
