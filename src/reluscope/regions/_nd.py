@@ -435,7 +435,7 @@ def _cross(table: UnitTable, base: np.ndarray, trows: np.ndarray, degenerate: np
     """
     rr, jj = np.nonzero(trows)  # rr is sorted, and every facet has a tight row (its own)
     lay = table.row_layer[jj]
-    starts = np.flatnonzero(np.r_[True, rr[1:] != rr[:-1]])
+    starts = np.flatnonzero(np.diff(rr, prepend=-1))
     fast = (np.minimum.reduceat(lay, starts) == np.maximum.reduceat(lay, starts)) & ~degenerate
     out = base.copy()
     sel = fast[rr]

@@ -417,6 +417,44 @@ def _sin2(Gk: np.ndarray, a: int, a2: int, cosv: float, n: int) -> float:
 
 
 @njit(cache=True, fastmath=_FAST, error_model="numpy")
+def _feet(Gk: np.ndarray, hk: np.ndarray, k: int, n: int, slack: np.ndarray, gram: np.ndarray, tol_abs: float,
+          cand: np.ndarray, clear: np.ndarray) -> int:
+    """Foot-of-perpendicular tests of the candidate rows; returns how many need a facet LP.
+
+    ``clear[a]`` is the clearance, inside row ``a``'s hyperplane, of the foot of the
+    perpendicular from the centre (whose slacks are ``slack``): at the foot, row
+    ``a2``'s slack is ``slack[a2] - slack[a] cos(a, a2)`` (unit rows), and its
+    distance within the hyperplane that over the sine. It is ``-inf`` when a parallel
+    row cuts the hyperplane off, or when a coincident row before ``a`` takes the facet
+    (no LP needed: not a facet). Rows whose clearance is at most ``1e3 * tol_abs``
+    need an LP. Needs ``gram[a, :k]`` for every candidate ``a``.
+    """
+    n_hard = 0
+    for a in range(k):
+        if not cand[a]:
+            continue
+        c = np.inf
+        for a2 in range(k):
+            if a2 == a:
+                continue
+            cosv = gram[a, a2]
+            s2 = slack[a2] - slack[a] * cosv
+            sin2 = 1.0 - cosv * cosv
+            if sin2 < NEAR_PARALLEL2:  # too close to parallel for 1 - cos^2: in full
+                sin2 = _sin2(Gk, a, a2, cosv, n)
+                if sin2 <= PARALLEL2:
+                    if s2 < -tol_abs or (a2 < a and cosv > 0 and abs(hk[a2] - hk[a]) <= tol_abs):
+                        c = -np.inf  # cut off by a parallel row, or a repeat of an earlier row
+                        break
+                    continue
+            c = min(c, s2 / math.sqrt(sin2))
+        clear[a] = c
+        if c != -np.inf and c <= 1e3 * tol_abs:
+            n_hard += 1
+    return n_hard
+
+
+@njit(cache=True, fastmath=_FAST, error_model="numpy")
 def _outer_simplex(Gk: np.ndarray, act: np.ndarray, lam: np.ndarray, yc: np.ndarray, n: int, V: np.ndarray,
                    W: np.ndarray) -> bool:
     """Vertices ``V[:n+1, :n]`` of the simplex of the Chebyshev ball's ``n + 1`` touching rows.
@@ -620,12 +658,13 @@ def analyse_regions(
     its last ``n_dom`` valid rows are the domain's, which lies in the box
     ``[box_lo, box_hi]`` (infinite when unknown). Rows that cannot touch the region
     are dropped by an outer bound: the simplex of the Chebyshev ball's touching
-    rows, else the region's bounding box (2n LPs), unless the domain's box already
-    leaves at most 2n unit rows to test (then it is the bound: in high dimensions
-    the 2n LPs would cost more than the facet tests they save). A remaining
-    row is a facet when the foot of the perpendicular from the centre lies inside
-    the region with clearance, else when the Chebyshev radius of its section (one
-    LP in the hyperplane) exceeds ``tol_abs``. Coincident rows are one facet.
+    rows, else the region's bounding box (2n LPs), unless the foot tests below
+    leave at most 2n rows to decide by LP, or the domain's box leaves at most 2n
+    unit rows to test (then no bound, or the domain's box: the 2n LPs would cost
+    more than the facet LPs they save). A remaining row is a facet when the foot
+    of the perpendicular from the centre lies inside the region with clearance,
+    else when the Chebyshev radius of its section (one LP in the hyperplane)
+    exceeds ``tol_abs``. Coincident rows are one facet.
 
     Returns
     -------
@@ -671,6 +710,7 @@ def analyse_regions(
     hi = np.empty(n)
     cand = np.zeros(m, dtype=np.bool_)
     slack = np.empty(m)
+    clear = np.empty(m)
     act = np.zeros(n + 1, dtype=np.int64)
     axis = np.empty(m, dtype=np.int64)
     gram = np.zeros((m, m))
@@ -703,6 +743,14 @@ def analyse_regions(
             slack[a] = s
         # ---- outer bound: the simplex of the Chebyshev ball's touching rows ...
         bounded = _simplex_filter(Gk, hk, k, n, act, yc, V, W, Vs, tol_abs, cand)
+        feet_done = False
+        if not bounded:
+            # ... else none, if the foot tests (cheap) leave few rows to decide by LP ...
+            for a in range(k):
+                cand[a] = True
+            _gram(Gk, k, n, cand, axis, gram)
+            bounded = _feet(Gk, hk, k, n, slack, gram, tol_abs, cand, clear) <= 2 * n
+            feet_done = True
         if not bounded:
             # ... else the domain's box, if it leaves few unit rows to test ...
             _box_filter(Gk, hk, k, n, box_lo, box_hi, tol_abs, cand)
@@ -762,34 +810,16 @@ def analyse_regions(
             if status[r] == FAILED:
                 continue
             _box_filter(Gk, hk, k, n, lo, hi, tol_abs, cand)
-        # ---- facets
-        _gram(Gk, k, n, cand, axis, gram)
+        # ---- facets: the foot of the perpendicular from the centre, if inside with
+        # clearance, else the section's Chebyshev LP
+        if not feet_done:
+            _gram(Gk, k, n, cand, axis, gram)
+            _feet(Gk, hk, k, n, slack, gram, tol_abs, cand, clear)
         for a in range(k):
-            if not cand[a]:
+            if not cand[a] or clear[a] == -np.inf:
                 continue
-            # the foot of the perpendicular from the centre, if inside with clearance;
-            # a parallel row with the same offset (coincident) before this one takes the facet.
-            # At the foot, row a2's slack is slack[a2] - slack[a] cos(a, a2) (unit rows)
-            clear = np.inf
-            skip = False
-            for a2 in range(k):
-                if a2 == a:
-                    continue
-                cosv = gram[a, a2]
-                s2 = slack[a2] - slack[a] * cosv
-                sin2 = 1.0 - cosv * cosv
-                if sin2 < NEAR_PARALLEL2:  # too close to parallel for 1 - cos^2: in full
-                    sin2 = _sin2(Gk, a, a2, cosv, n)
-                    if sin2 <= PARALLEL2:
-                        if s2 < -tol_abs or (a2 < a and cosv > 0 and abs(hk[a2] - hk[a]) <= tol_abs):
-                            skip = True  # cut off by a parallel row, or a repeat of an earlier row
-                            break
-                        continue
-                clear = min(clear, s2 / math.sqrt(sin2))
-            if skip:
-                continue
-            if clear > 1e3 * tol_abs:
-                fr = clear
+            if clear[a] > 1e3 * tol_abs:
+                fr = clear[a]
                 for j in range(n):
                     x[j] = xc[j] + slack[a] * Gk[a, j]
             else:
