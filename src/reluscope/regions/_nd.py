@@ -168,7 +168,10 @@ def _start_points(dom: Box | Polytope | None, n: int, scale: float, analyse: _An
     if isinstance(dom, Box):
         if not np.all(dom.hi - dom.lo > 1e-12 * scale):
             raise DomainError("'domain' has an empty interior: there is no full-dimensional region.")
-        return np.vstack([(dom.lo + dom.hi) / 2, rng.uniform(dom.lo, dom.hi, size=(m, n))])
+        pts = np.empty((m + 1, n))
+        pts[0] = (dom.lo + dom.hi) / 2
+        pts[1:] = dom.lo + (dom.hi - dom.lo) * rng.random((m, n))
+        return pts
     if dom is None:
         centre, radius = np.zeros(n), scale
     else:  # a polytope: its Chebyshev ball
@@ -435,7 +438,9 @@ def _cross(table: UnitTable, base: np.ndarray, trows: np.ndarray, degenerate: np
     """
     rr, jj = np.nonzero(trows)  # rr is sorted, and every facet has a tight row (its own)
     lay = table.row_layer[jj]
-    starts = np.flatnonzero(np.diff(rr, prepend=-1))
+    first = np.ones(rr.shape, dtype=bool)
+    first[1:] = rr[1:] != rr[:-1]
+    starts = np.flatnonzero(first)
     fast = (np.minimum.reduceat(lay, starts) == np.maximum.reduceat(lay, starts)) & ~degenerate
     out = base.copy()
     sel = fast[rr]
