@@ -255,6 +255,17 @@ def enumerate(  # noqa: A001 - the public name is regions.enumerate
     DomainError
         If the domain has an empty interior.
 
+    Notes
+    -----
+    Over all of ``R^n`` a region counts when a ball of radius ``tol`` times the scale
+    fits in it anywhere, however far out. A thin unbounded region (a narrow cone of a
+    network without biases, or the wedge between nearly parallel bent hyperplanes)
+    may fit such a ball only at ``|x|`` of 1e8 or more, where the LPs' points are
+    known only to about ``1e-16 |x|``. There, which of its thinnest facets are found
+    can depend on the LP's start point (in the random-network checks of the tests
+    and of ``scripts/fuzz_engines.py`` only such facets differed, never the regions).
+    A bounded domain (a box) has no such regions.
+
     References
     ----------
     Hanin & Rolnick, "Deep ReLU networks have surprisingly few activation patterns",
