@@ -17,13 +17,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
 from ..activations import Activation
 from ..network import Network
 from ._recurrence import split_breakpoints
+
+if TYPE_CHECKING:
+    from ._nd_geometry_kernels import Packed
 
 __all__ = ["UnitTable", "HRep", "unit_table", "halfspaces", "patterns_at", "patterns_across"]
 
@@ -64,7 +67,7 @@ class UnitTable:
         return int(self.row_start[-1])
 
     @cached_property
-    def packed(self):  # noqa: ANN201 - a _nd_geometry_kernels.Packed
+    def packed(self) -> Packed:
         """The table as flat arrays, for the compiled kernels (:mod:`._nd_geometry_kernels`)."""
         from ._nd_geometry_kernels import pack
 

@@ -17,11 +17,14 @@ piece (``slope``, ``icpt``; a linear layer has one piece, so its index is clampe
 from __future__ import annotations
 
 import itertools
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
 from ._nd_kernels import njit
+
+if TYPE_CHECKING:
+    from ._nd_geometry import UnitTable
 
 __all__ = ["Packed", "pack", "patterns_at", "halfspaces"]
 
@@ -44,7 +47,7 @@ class Packed(NamedTuple):
     row_start: np.ndarray
 
 
-def pack(table) -> Packed:  # noqa: ANN001 - a UnitTable (imported lazily to avoid a cycle)
+def pack(table: UnitTable) -> Packed:
     """The flat arrays of ``table``."""
     acts = table.acts
     parts = {
@@ -64,8 +67,9 @@ def pack(table) -> Packed:  # noqa: ANN001 - a UnitTable (imported lazily to avo
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _patterns_at(W, w_off, b, b_off, width, bp, bp_off, slope, icpt, sl_off, n_split, unit_start,
-                 x):  # noqa: ANN001, ANN202
+def _patterns_at(W: np.ndarray, w_off: np.ndarray, b: np.ndarray, b_off: np.ndarray, width: np.ndarray,
+                 bp: np.ndarray, bp_off: np.ndarray, slope: np.ndarray, icpt: np.ndarray, sl_off: np.ndarray,
+                 n_split: int, unit_start: np.ndarray, x: np.ndarray) -> np.ndarray:
     F, n = x.shape
     out = np.zeros((F, unit_start[-1]), dtype=np.int8)
     wmax = np.max(width)
@@ -95,13 +99,26 @@ def _patterns_at(W, w_off, b, b_off, width, bp, bp_off, slope, icpt, sl_off, n_s
 
 
 def patterns_at(pk: Packed, x: np.ndarray) -> np.ndarray:
-    """Pattern (int8, (F, n_units)) at each point of ``x`` (F, n), as :func:`._nd_geometry.patterns_at`."""
+    """Pattern (int8, (F, n_units)) at each point of ``x`` (F, n), as :func:`._nd_geometry.patterns_at`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from reluscope import Network
+    >>> from reluscope.regions._nd_geometry import unit_table
+    >>> net = Network.random([3, 4, 2, 1], seed=0)
+    >>> x = np.random.default_rng(0).normal(size=(5, 3))
+    >>> bool(np.array_equal(patterns_at(pack(unit_table(net, False)), x), net.pattern(x)))
+    True
+    """
     return _patterns_at(*pk[:-1], np.ascontiguousarray(x, dtype=np.float64))
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _halfspaces(W, w_off, b, b_off, width, bp, bp_off, slope, icpt, sl_off, n_split, unit_start, row_start,
-                patterns, tol, Dg, Dh):  # noqa: ANN001, ANN202
+def _halfspaces(W: np.ndarray, w_off: np.ndarray, b: np.ndarray, b_off: np.ndarray, width: np.ndarray,
+                bp: np.ndarray, bp_off: np.ndarray, slope: np.ndarray, icpt: np.ndarray, sl_off: np.ndarray,
+                n_split: int, unit_start: np.ndarray, row_start: np.ndarray, patterns: np.ndarray, tol: float,
+                Dg: np.ndarray, Dh: np.ndarray) -> tuple[np.ndarray, ...]:
     R = patterns.shape[0]
     n = width[0]
     L = len(width) - 1
@@ -201,7 +218,24 @@ def _halfspaces(W, w_off, b, b_off, width, bp, bp_off, slope, icpt, sl_off, n_sp
 def halfspaces(pk: Packed, patterns: np.ndarray, tol: float, Dg: np.ndarray | None = None,
                Dh: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
     """``(G, h, valid, feasible, degenerate, A_out, c_out)`` as :func:`._nd_geometry.halfspaces`,
-    with the rows ``Dg x <= Dh`` ((D, n), (D,)) of a domain after the units' rows when given."""
+    with the rows ``Dg x <= Dh`` ((D, n), (D,)) of a domain after the units' rows when given.
+
+    Examples
+    --------
+    The quadrant ``x0 > 0, x1 <= 0`` of two ReLUs on the axes, in the box ``x <= 1``:
+
+    >>> import numpy as np
+    >>> from reluscope import Network
+    >>> from reluscope.regions._nd_geometry import unit_table
+    >>> net = Network([(np.eye(2), np.zeros(2), "relu"), (np.ones((1, 2)), np.zeros(1), "identity")])
+    >>> G, h, *_ = halfspaces(pack(unit_table(net, False)), np.array([[1, 0]], dtype=np.int8), 1e-9,
+    ...                       np.eye(2), np.ones(2))
+    >>> G[0], h[0]
+    (array([[-1., -0.],
+           [ 0.,  1.],
+           [ 1.,  0.],
+           [ 0.,  1.]]), array([0., 0., 1., 1.]))
+    """
     if Dh is None:
         Dg, Dh = np.zeros((0, int(pk.width[0]))), np.zeros(0)
     return _halfspaces(*pk, np.ascontiguousarray(patterns, dtype=np.int8), float(tol),
