@@ -657,3 +657,40 @@ def test_compiled_forward_passes_match_numpy(net, include_output, seed):
             # (rows of nearly constant units divide rounding by a tiny norm: 1e-11 seen)
             np.testing.assert_allclose(b, a, rtol=1e-9, atol=1e-12, err_msg=name)
     assert want.G.shape[1] == table.n_rows + 2 * net.n_in
+
+
+def test_cones_of_a_net_without_biases_have_exactly_their_facets():
+    # without biases every region is a cone at the origin; over all of R^n the walk runs in
+    # [-1, 1]^n, where the cones and their facets are the same. The walk over all of R^n had
+    # two extra facets here (lower-dimensional faces, from LP points far out on thin cones).
+    # Oracle: each row's section radius in the unit box, by scipy's HiGHS
+    net = Network.random([7, 2, 5, 4, 1], seed=1362531472, activation="leaky_relu", bias="zero",
+                         bias_scale=0.7628241674182362)
+    res = enumerate_regions(net)
+    assert res.n_activation_regions == 20
+    np.testing.assert_array_equal(res.radii, res.radius_cap)  # cones are unbounded
+    np.testing.assert_array_equal(net.pattern(res.centres), res.patterns)
+    basis = nd._row_space(net)  # rank 2: the regions are cylinders over the first layer's row space
+    first = net.layers[0]
+    reduced = net.with_layers([(first.weight @ basis, first.bias, first.activation), *net.layers[1:]])
+    from reluscope.regions._nd_geometry import halfspaces, unit_table
+
+    table = unit_table(reduced, False)
+    hr = halfspaces(table, res.patterns.astype(np.int8), 1e-9)
+    k = basis.shape[1]
+    E = np.vstack([np.eye(k), -np.eye(k)])
+    for r in range(res.n_activation_regions):
+        G, h, v = hr.G[r], hr.h[r], hr.valid[r]
+        want = set()
+        for q in np.nonzero(v)[0]:
+            o = v.copy()
+            o[q] = False
+            sines = np.sqrt(np.maximum(1.0 - (np.vstack([G[o], E]) @ G[q]) ** 2, 0.0))
+            lp = linprog(np.r_[np.zeros(k), -1.0], A_ub=np.hstack([np.vstack([G[o], E]), sines[:, None]]),
+                         b_ub=np.r_[h[o], np.ones(2 * k)], A_eq=np.r_[G[q], 0.0][None], b_eq=[h[q]],
+                         bounds=[(None, None)] * k + [(None, 1.0)], method="highs")
+            if lp.status == 0 and -lp.fun > 1e-6:
+                want.add(int(table.row_unit[q]))
+        got = res.facet_units[res.facet_offsets[r]:res.facet_offsets[r + 1]]
+        assert sorted(got.tolist()) == sorted(want), r
+        assert np.all(got >= 0)  # no facet of the box the walk ran in

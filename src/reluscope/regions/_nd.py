@@ -257,14 +257,21 @@ def enumerate(  # noqa: A001 - the public name is regions.enumerate
 
     Notes
     -----
-    Over all of ``R^n`` a region counts when a ball of radius ``tol`` times the scale
-    fits in it anywhere, however far out. A thin unbounded region (a narrow cone of a
-    network without biases, or the wedge between nearly parallel bent hyperplanes)
-    may fit such a ball only at ``|x|`` of 1e8 or more, where the LPs' points are
-    known only to about ``1e-16 |x|``. There, which of its thinnest facets are found
-    can depend on the LP's start point (in the random-network checks of the tests
-    and of ``scripts/fuzz_engines.py`` only such facets differed, never the regions).
-    A bounded domain (a box) has no such regions.
+    Without biases (and with ReLU, leaky ReLU, absolute value or linear layers) every
+    region is a cone at the origin. Over all of ``R^n`` such a network is walked in
+    the box ``[-1, 1]^n``, where each cone and each of its facets is full-dimensional,
+    so that no LP goes far out. The result is that of ``R^n``: no facets of the box,
+    every radius at the cap, each centre scaled about the origin to it. A cone counts
+    when its section of the box is thicker than ``tol`` (about ``tol`` radians).
+
+    Other networks over all of ``R^n``: a region counts when a ball of radius ``tol``
+    times the scale fits in it anywhere, however far out. A thin unbounded region
+    (the wedge between nearly parallel bent hyperplanes) may fit one only at ``|x|``
+    of 1e8 or more, where the LPs' points are known only to about ``1e-16 |x|``.
+    There, which of its thinnest facets are found can depend on the LP's start point
+    (in the random-network checks of the tests and of ``scripts/fuzz_engines.py``
+    only such facets differed, never the regions). A bounded domain (a box) has no
+    such regions.
 
     References
     ----------
@@ -310,8 +317,13 @@ def enumerate(  # noqa: A001 - the public name is regions.enumerate
         raise InvalidParameterError(f"'checkpoint_every' must be > 0 seconds; got {checkpoint_every!r}.")
     dom = as_domain(domain, net.n_in)
     rows = _domain_rows(dom, net.n_in)
-    fp = "" if checkpoint is None else fingerprint(net, rows, include_output=include_output, tol=tol)
     full_table = unit_table(net, include_output)
+    # without biases every region is a cone at the origin: over all of R^n the walk runs in
+    # the box [-1, 1]^n, where each cone and each of its facets is full-dimensional, so that
+    # no LP has to go far out (see Notes)
+    conic = dom is None and _is_conic(full_table)
+    fp = "" if checkpoint is None else fingerprint(net, rows, include_output=include_output, tol=tol,
+                                                   **({"conic": True} if conic else {}))
     scale = _scale(net, dom)
     basis = _row_space(net) if dom is None else None
     if basis is not None:  # the regions are cylinders over the row space of the first layer
@@ -320,15 +332,18 @@ def enumerate(  # noqa: A001 - the public name is regions.enumerate
         rows = (np.zeros((0, basis.shape[1])), np.zeros(0))
     n = net.n_in
     table = full_table if basis is None else unit_table(net, include_output)
+    walk_dom = Box(-1.0, 1.0, dim=n) if conic else dom
+    if conic:
+        rows = _domain_rows(walk_dom, n)
     tol_abs = tol * scale
     r_cap = 10.0 * scale
-    analyse = _Analyser(backend, check_n_jobs(n_jobs), _outer_box(dom), len(rows[1]))
+    analyse = _Analyser(backend, check_n_jobs(n_jobs), _outer_box(walk_dom), len(rows[1]))
     rng = np.random.default_rng(20240607)
     second = rng.normal(size=n)
     second /= np.linalg.norm(second)
     state = WalkState(table.n_units, n, net.n_out)
     if checkpoint is None or not state.load(checkpoint, fp):
-        _seed_walk(state, table, dom, rows, scale, analyse, rng)
+        _seed_walk(state, table, walk_dom, rows, scale, analyse, rng)
     bar = None
     if progress:
         from tqdm.auto import tqdm
@@ -369,6 +384,8 @@ def enumerate(  # noqa: A001 - the public name is regions.enumerate
             stacklevel=2,
         )
     res = _assemble(state, full_table, net, dom, partial, r_cap, tol, map_tol, include_output)
+    if conic:
+        res = _cones(res, r_cap)
     if basis is not None:
         res = _lift(res, basis)
     return res
@@ -462,6 +479,35 @@ def _cross(table: UnitTable, base: np.ndarray, trows: np.ndarray, degenerate: np
     if slow.size:
         out[slow] = patterns_across(table, x[slow], normal[slow], second, tol, trows[slow], scale)
     return out
+
+
+def _is_conic(table: UnitTable) -> bool:
+    """Whether every region is a cone at the origin: no biases and no breakpoint or
+    intercept off 0 in the splitting layers and those before them (ReLU, leaky ReLU,
+    absolute value and linear layers are positively homogeneous; HardTanh is not)."""
+    return all(
+        not np.any(table.biases[li]) and not np.any(table.acts[li].breakpoints)
+        and not np.any(table.acts[li].intercepts)
+        for li in range(table.n_split)
+    )
+
+
+def _cones(res: NdRegions, r_cap: float) -> NdRegions:
+    """The cones' regions from a walk in the box ``[-1, 1]^n``: without the box's facets, and
+    each Chebyshev ball scaled about the origin (a cone contains every multiple of a ball in
+    it) to the radius cap of unbounded regions."""
+    keep = res.facet_units >= 0
+    kept = np.concatenate([[0], np.cumsum(keep)])
+    return replace(
+        res,
+        centres=res.centres * (r_cap / res.radii)[:, None],
+        radii=np.full_like(res.radii, r_cap),
+        facet_offsets=kept[res.facet_offsets],
+        facet_A=res.facet_A[keep],
+        facet_b=res.facet_b[keep],
+        facet_units=res.facet_units[keep],
+        facet_neighbors=res.facet_neighbors[keep],
+    )
 
 
 def _row_space(net: Network) -> np.ndarray | None:
