@@ -694,3 +694,21 @@ def test_cones_of_a_net_without_biases_have_exactly_their_facets():
         got = res.facet_units[res.facet_offsets[r]:res.facet_offsets[r + 1]]
         assert sorted(got.tolist()) == sorted(want), r
         assert np.all(got >= 0)  # no facet of the box the walk ran in
+
+
+def test_neighbours_merge_only_when_their_constant_terms_agree_too():
+    # found by fuzzing against regions.on_plane: two unbounded neighbours whose gradients are
+    # within map_tol (the switching unit's gradient is damped by three leaky slopes) but whose
+    # shared facet lies far from the origin, so their constant terms differ by 3.5e-5; the
+    # walk merged them on gradients alone (41 linear regions, on_plane 42)
+    from reluscope.regions import on_plane
+
+    net = Network.random([2, 2, 5, 2, 1], seed=972137901, activation="leaky_relu", bias="normal", bias_scale=1.0)
+    res = enumerate_regions(net)
+    plane = on_plane(net, [0, 0], [1, 0], [0, 1])
+    assert (res.n_activation_regions, res.n_linear_regions) == (plane.n_activation_regions,
+                                                                 plane.n_linear_regions)
+    lab = res.linear_labels
+    e = res.edges[lab[res.edges[:, 0]] == lab[res.edges[:, 1]]]
+    scale = 1.0 + max(np.abs(res.A_out).max(), np.abs(res.c_out).max())
+    assert np.all(np.abs(res.c_out[e[:, 0]] - res.c_out[e[:, 1]]) <= res.map_tol * scale)

@@ -56,18 +56,34 @@ def use_numba() -> bool:
 
 # ---------------------------------------------------------------------------- NumPy versions
 
+def _constant_np(Zp, Zq, wlin, wconst, rtol):
+    """(n, m) bool: units constant in the plane's own coordinates, up to rounding.
+
+    In homogeneous coordinates a unit of constant value ``c`` is ``c w``, so its map is
+    ``c`` times ``w``'s: ``Zp w_const - Zq w_lin = 0``, and its level sets are the line at
+    infinity. The rank-k map corrections leave a residue of rounding in that difference,
+    which would turn the line at infinity into a phantom line far out (at ``|x|`` of about
+    1e9) and cut a sliver region off; within ``rtol`` of ``|c w_lin|`` the unit is constant.
+    (With ordinary coordinates, ``w_lin = 0``, only an exactly constant unit is.)
+    """
+    ds = Zp[:, 0, :] * wconst - Zq * wlin[0]
+    dt = Zp[:, 1, :] * wconst - Zq * wlin[1]
+    return np.hypot(ds, dt) <= rtol * np.abs(Zq) * np.hypot(wlin[0], wlin[1])
+
+
 def _candidates_np(cen, radius, Zp, Zq, bps, wlin, wconst, rtol):
     n, _, m = Zp.shape
     z = np.einsum("nk,nkm->nm", cen, Zp) + Zq
     w_c = cen @ wlin + wconst
     ref = np.zeros((n, m), dtype=np.int8)
     cc, cu = [], []
+    const = _constant_np(Zp, Zq, wlin, wconst, rtol)
     for bi in range(len(bps)):
         beta = bps[bi]
         f = z - beta * w_c[:, None]
         ref += (f > 0).astype(np.int8)
         g = np.hypot(Zp[:, 0, :] - beta * wlin[0], Zp[:, 1, :] - beta * wlin[1])
-        c, u = np.nonzero(np.abs(f) < radius[:, None] * g * (1 + rtol) + 1e-300)
+        c, u = np.nonzero((np.abs(f) < radius[:, None] * g * (1 + rtol) + 1e-300) & ~const)
         cc.append(c)
         cu.append(u + bi * m)
     cc = np.concatenate(cc)
@@ -132,6 +148,13 @@ def _child_maps_np(anc, piece, ref, Zp, Zq, slopes, icpts, Rp, Rq, Wn, wlin, wco
 if HAVE_NUMBA:  # pragma: no branch
 
     @numba.njit(cache=True, nogil=True)
+    def _constant_nb(zs, zt, zq, wlin, wconst, rtol):  # pragma: no cover - compiled
+        """One unit of :func:`_constant_np`."""
+        ds = zs * wconst - zq * wlin[0]
+        dt = zt * wconst - zq * wlin[1]
+        return np.sqrt(ds * ds + dt * dt) <= rtol * abs(zq) * np.sqrt(wlin[0] * wlin[0] + wlin[1] * wlin[1])
+
+    @numba.njit(cache=True, nogil=True)
     def _candidates_nb(cen, radius, Zp, Zq, bps, wlin, wconst, rtol):  # pragma: no cover - compiled
         n, _, m = Zp.shape
         nb = bps.shape[0]
@@ -143,6 +166,7 @@ if HAVE_NUMBA:  # pragma: no branch
             cnt = 0
             for j in range(m):
                 z = s * Zp[c, 0, j] + t * Zp[c, 1, j] + Zq[c, j]
+                const = _constant_nb(Zp[c, 0, j], Zp[c, 1, j], Zq[c, j], wlin, wconst, rtol)
                 p = 0
                 for bi in range(nb):
                     beta = bps[bi]
@@ -151,7 +175,7 @@ if HAVE_NUMBA:  # pragma: no branch
                         p += 1
                     gs = Zp[c, 0, j] - beta * wlin[0]
                     gt = Zp[c, 1, j] - beta * wlin[1]
-                    if abs(f) < radius[c] * np.sqrt(gs * gs + gt * gt) * (1 + rtol) + 1e-300:
+                    if not const and abs(f) < radius[c] * np.sqrt(gs * gs + gt * gt) * (1 + rtol) + 1e-300:
                         cnt += 1
                 ref[c, j] = p
             counts[c + 1] = cnt
@@ -163,6 +187,8 @@ if HAVE_NUMBA:  # pragma: no branch
             pos = first[c]
             for j in range(m):
                 z = s * Zp[c, 0, j] + t * Zp[c, 1, j] + Zq[c, j]
+                if _constant_nb(Zp[c, 0, j], Zp[c, 1, j], Zq[c, j], wlin, wconst, rtol):
+                    continue
                 for bi in range(nb):
                     beta = bps[bi]
                     f = z - beta * wc

@@ -158,10 +158,13 @@ class NdRegions:
     def linear_labels(self) -> np.ndarray:
         """Linear region of each activation region, shape (n_regions,).
 
-        Neighbours whose affine maps coincide (within ``map_tol`` relative to the
-        largest map coefficient) are merged, transitively (union-find over the dual
-        graph; Hanin & Rolnick 2019, Lemma 3). Equal gradients suffice: the two maps
-        agree on the shared facet, so their constant terms then agree too.
+        Neighbours whose affine maps coincide (gradients and constant terms within
+        ``map_tol`` relative to the largest map coefficient, as in
+        :func:`reluscope.regions.on_plane`) are merged, transitively (union-find over
+        the dual graph; Hanin & Rolnick 2019, Lemma 3). In exact arithmetic equal
+        gradients would suffice (the two maps agree on the shared facet); within a
+        tolerance they do not: gradients 1e-9 apart on a facet 1e4 from the origin
+        leave constant terms 1e-5 apart.
         """
         from scipy.sparse import coo_matrix
         from scipy.sparse.csgraph import connected_components
@@ -170,8 +173,10 @@ class NdRegions:
         if n == 0:
             return np.zeros(0, dtype=np.int64)
         e = self.edges
-        scale = 1.0 + float(np.max(np.abs(self.A_out), initial=0.0))
-        diff = np.max(np.abs(self.A_out[e[:, 0]] - self.A_out[e[:, 1]]), axis=(1, 2), initial=0.0)
+        scale = 1.0 + max(float(np.max(np.abs(self.A_out), initial=0.0)),
+                          float(np.max(np.abs(self.c_out), initial=0.0)))
+        diff = np.maximum(np.max(np.abs(self.A_out[e[:, 0]] - self.A_out[e[:, 1]]), axis=(1, 2), initial=0.0),
+                          np.max(np.abs(self.c_out[e[:, 0]] - self.c_out[e[:, 1]]), axis=1, initial=0.0))
         same = e[diff <= self.map_tol * scale]
         g = coo_matrix((np.ones(len(same)), (same[:, 0], same[:, 1])), shape=(n, n))
         _, labels = connected_components(g, directed=False)
