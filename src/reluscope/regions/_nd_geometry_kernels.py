@@ -132,8 +132,8 @@ def _halfspaces(W: np.ndarray, w_off: np.ndarray, b: np.ndarray, b_off: np.ndarr
     degenerate = np.zeros(R, dtype=np.bool_)
     A_out = np.zeros((R, n_out, n))
     c_out = np.zeros((R, n_out))
-    # x -> P x + q: the current layer's input; js, zs: cancellation-free magnitudes of its
-    # gradient (row sums) and of its constant term
+    # x -> P x + q: the current layer's input (after the first layer); js, zs: cancellation-free
+    # magnitudes of its gradient (row sums) and of its constant term
     P = np.empty((wmax, n))
     q = np.empty(wmax)
     js = np.empty(wmax)
@@ -142,27 +142,32 @@ def _halfspaces(W: np.ndarray, w_off: np.ndarray, b: np.ndarray, b_off: np.ndarr
     z0 = np.empty(wmax)
     jz = np.empty(wmax)
     zz = np.empty(wmax)
+    # the first layer's maps are the same for every pattern: its weights and biases
+    w1 = width[1]
+    jz1 = np.zeros(w1)
+    for u in range(w1):
+        for k in range(n):
+            jz1[u] += abs(W[u * n + k])
     for r in range(R):
         for d in range(len(Dh)):  # the domain's rows, after the units'
             for k in range(n):
                 G[r, M + d, k] = Dg[d, k]
             h[r, M + d] = Dh[d]
-        for i in range(n):
-            for k in range(n):
-                P[i, k] = 1.0 if i == k else 0.0
-            q[i] = 0.0
-            js[i] = 1.0
-            zs[i] = 0.0
         for li in range(L):
             win, wout = width[li], width[li + 1]
             w0, b0, p0, s0 = w_off[li], b_off[li], bp_off[li], sl_off[li]
             nb, ns = bp_off[li + 1] - p0, sl_off[li + 1] - s0
             for u in range(wout):
+                z0[u] = b[b0 + u]
+                zz[u] = abs(b[b0 + u])
+                if li == 0:
+                    for k in range(n):
+                        Z[u, k] = W[u * n + k]
+                    jz[u] = jz1[u]
+                    continue
                 for k in range(n):
                     Z[u, k] = 0.0
-                z0[u] = b[b0 + u]
                 jz[u] = 0.0
-                zz[u] = abs(b[b0 + u])
                 for i in range(win):
                     w = W[w0 + u * win + i]
                     if w != 0.0:
