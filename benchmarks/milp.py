@@ -48,17 +48,26 @@ def _repeats(seconds: float) -> int:
     return 1 if seconds >= 1.0 else 3 if seconds >= 0.1 else 10
 
 
-def _walk(net: Network, box: Box, milp_count: int, milp_s: float) -> str:
-    """``| regions | s | speed-up |`` cells for ``regions.enumerate`` on the same box."""
+def _best(fn, *args, **kwargs):
+    """``(result, seconds)``: the best of several runs of ``fn`` by :func:`_repeats`' rule."""
     t0 = time.perf_counter()
-    res = enumerate_regions(net, box)
+    res = fn(*args, **kwargs)
     t = time.perf_counter() - t0
     for _ in range(_repeats(t) - 1):
         t0 = time.perf_counter()
-        res = enumerate_regions(net, box)
+        res = fn(*args, **kwargs)
         t = min(t, time.perf_counter() - t0)
-    same = "" if res.n_activation_regions == milp_count else " (differs!)"
-    return f"{res.n_activation_regions}{same} | {t:.4f} | {milp_s / t:,.0f}x"
+    return res, t
+
+
+def _walk(net: Network, box: Box, milp_count: int, milp_s: float) -> str:
+    """``| regions | walk s | search s | speed-up |`` cells for ``regions.enumerate`` on the same box,
+    by its two methods (the speed-up is the faster one's)."""
+    walk, tw = _best(enumerate_regions, net, box, method="walk")
+    search, ts = _best(enumerate_regions, net, box, method="search", n_jobs=1)
+    ok = walk.n_activation_regions == search.n_activation_regions == milp_count
+    same = "" if ok else f" (differs! search {search.n_activation_regions})"
+    return f"{walk.n_activation_regions}{same} | {tw:.4f} | {ts:.4f} | {milp_s / min(tw, ts):,.0f}x"
 
 
 def _count(net: Network, box: Box, time_limit: float):
@@ -71,8 +80,8 @@ def _count(net: Network, box: Box, time_limit: float):
 def table_dimension(n0s: list[int], widths: list[int], time_limit: float) -> None:
     print(f"\n### Exact counting vs input dimension (hidden {widths}, box [-1, 1]^n0, eps = 1e-6)\n")
     print("| n0 | binaries | stable | regions | count s | list s | MIPBound (95%) | MIPBound s | weight bound "
-          "| Thm 1 | enumerate regions | enumerate s | speed-up |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+          "| Thm 1 | enumerate regions | walk s | search s | speed-up |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for n0 in n0s:
         net = Network.random([n0, *widths, 1], seed=n0, bias_scale=0.5)
         box = Box(-1.0, 1.0, dim=n0)
@@ -91,9 +100,9 @@ def table_dimension(n0s: list[int], widths: list[int], time_limit: float) -> Non
 
 def table_split22(n0: int, splits: list[tuple[int, int]], time_limit: float) -> None:
     print(f"\n### Two hidden layers sharing 22 units (n0 = {n0}, box [-1, 1]^n0)\n")
-    print("| n1 | n2 | binaries | regions | count s | weight bound | Thm 1 | enumerate regions | enumerate s "
-          "| speed-up |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("| n1 | n2 | binaries | regions | count s | weight bound | Thm 1 | enumerate regions | walk s "
+          "| search s | speed-up |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for n1, n2 in splits:
         net = Network.random([n0, n1, n2, 1], seed=22, bias_scale=0.5)
         box = Box(-1.0, 1.0, dim=n0)
@@ -122,6 +131,54 @@ def _digits_nets() -> list[tuple[str, Network]]:
     return nets
 
 
+def _search_row(net: Network, box: Box, r, cap: int) -> str:
+    """SCIP's count beside the search's (one thread, then two), as table cells; where SCIP
+    stopped at its time limit, the search stops at ``cap`` regions and the rates compare."""
+    exact = r.status == "exact"
+    cap = None if exact else cap
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PartialResultWarning)
+        one, t1 = _best(enumerate_regions, net, box, method="search", n_jobs=1, max_regions=cap)
+        two, t2 = _best(enumerate_regions, net, box, method="search", n_jobs=2, max_regions=cap)
+    R = one.n_activation_regions
+    agree = np.array_equal(one.patterns, two.patterns)
+    same = (" (partial)" if one.is_partial else "") + ("" if agree and (not exact or R == r.count) else " (differs!)")
+    rate_scip, rate = r.count / r.time, R / t1
+    # exact: the ratio of times; SCIP stopped at its limit: the ratio of rates (regions per second)
+    speed = r.time / t1 if exact else rate / rate_scip
+    return (f"{r.count}{'' if exact else ' (partial)'} | {_fmt(r.time)} | {rate_scip:,.0f} | {R}{same} | {t1:.2f} "
+            f"| {rate:,.0f} | {speed:,.0f}x{'' if exact else ' (rates)'} | {t2:.2f}")
+
+
+def _mnist_nets(splits: list[tuple[int, int]], epochs: int) -> list[tuple[str, Network]]:
+    """784-n1-n2-10 MNIST classifiers (``../shared/data``), trained here with l1 as Serra et al."""
+    from reluscope.datasets import load_mnist
+    from reluscope.train import mlp
+
+    data = load_mnist()
+    nets = []
+    for n1, n2 in splits:
+        res = mlp(data, (n1, n2), l1=1e-4, epochs=epochs, lr=0.01, seed=0, threads=2)
+        nets.append((f"784-{n1}-{n2}-10 (test acc {res.test_accuracy:.3f})", res.network))
+    return nets
+
+
+def table_mnist(splits: list[tuple[int, int]], epochs: int, time_limit: float) -> None:
+    box = Box(0.0, 1.0, dim=784)
+    print(f"\n### Serra et al.'s setting: MNIST 784-n1-n2-10 with n1 + n2 = 22, over [0, 1]^784 "
+          f"(SCIP time limit {time_limit:g} s)\n")
+    print("Trained here for this table (`reluscope.train.mlp`, SGD with l1 1e-4, "
+          f"{epochs} epochs); SCIP counts with linear bounds.\n")
+    print("| net | binaries | SCIP regions | SCIP s | SCIP regions/s | search regions | search s, 1 thread "
+          "| search regions/s | speed-up | search s, 2 threads |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for name, net in _mnist_nets(splits, epochs):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", PartialResultWarning)
+            r = count_regions(net, box, time_limit=time_limit, bounds=best_bounds(net, box, "linear"))
+        print(f"| {name} | {r.n_binaries} | {_search_row(net, box, r, 20_000)} |", flush=True)
+
+
 def table_digits(time_limit: float, walk_cap: int) -> None:
     box = Box(0.0, 1.0, dim=64)
     print(f"\n### Digits MLPs over [0, 1]^64 (count time limit {time_limit:g} s)\n")
@@ -146,25 +203,22 @@ def table_digits(time_limit: float, walk_cap: int) -> None:
             widths = list(net.hidden_widths)
             print(f"| {name} | {method} | {r.n_binaries} | {_fmt(tb)} | {count} | {_fmt(r.time)} "
                   f"| {weight_bound(net, box, bounds=lb).bound} | {serra2018(64, widths)} |", flush=True)
-    print("\n### The walk in 64 dimensions: `regions.enumerate` on the same box (one thread per core)\n")
-    print(f"The walk stops after {walk_cap:,} regions (`max_regions`) unless it is given `--walk-all`; "
-          "its rate is then what compares.\n")
-    print("| net | SCIP regions | SCIP s | SCIP regions/s | enumerate regions | enumerate s | enumerate regions/s |")
-    print("|---|---|---|---|---|---|---|")
+    print("\n### `regions.enumerate` in 64 dimensions, on the same box\n")
+    print(f"The search (`method=\"search\"`, what `\"auto\"` picks here) counts every region; the walk "
+          f"stops after {walk_cap:,} regions (`max_regions`) unless it is given `--walk-all`, and its rate is "
+          "what compares.\n")
+    print("| net | SCIP regions | SCIP s | SCIP regions/s | search regions | search s, 1 thread "
+          "| search regions/s | speed-up | search s, 2 threads | walk regions | walk s | walk regions/s |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for name, net, r in counted:
-        exact = r.status == "exact"
+        row = _search_row(net, box, r, 200_000)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", PartialResultWarning)
             t0 = time.perf_counter()
-            res = enumerate_regions(net, box, max_regions=walk_cap or None)
+            res = enumerate_regions(net, box, method="walk", max_regions=walk_cap or None)
             t = time.perf_counter() - t0
-        if res.is_partial:
-            found = f"{res.n_activation_regions} (partial)"
-        else:
-            found = f"{res.n_activation_regions}" + ("" if not exact or res.n_activation_regions == r.count
-                                                     else " (differs!)")
-        print(f"| {name} | {r.count}{'' if exact else ' (partial)'} | {_fmt(r.time)} | {r.count / r.time:,.0f} "
-              f"| {found} | {_fmt(t)} | {res.n_activation_regions / t:,.0f} |", flush=True)
+        found = f"{res.n_activation_regions}" + (" (partial)" if res.is_partial else "")
+        print(f"| {name} | {row} | {found} | {_fmt(t)} | {res.n_activation_regions / t:,.0f} |", flush=True)
     print("\n### Maximise logit 0 over [0, 1]^64 (linear bounds; dual bound = certified maximum)\n")
     print("| net | solver | status | time s | value | dual bound |")
     print("|---|---|---|---|---|---|")
@@ -197,7 +251,7 @@ def table_digits(time_limit: float, walk_cap: int) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="smaller settings (smoke test)")
-    ap.add_argument("--tables", default="dimension,split22,digits", help="comma-separated subset")
+    ap.add_argument("--tables", default="dimension,split22,digits,mnist", help="comma-separated subset")
     ap.add_argument("--walk-all", action="store_true",
                     help="let regions.enumerate count the digits nets in full (several minutes each)")
     args = ap.parse_args()
@@ -215,6 +269,9 @@ def main() -> None:
                       10.0 if quick else 40.0)
     if "digits" in tables:
         table_digits(5.0 if quick else 40.0, 0 if args.walk_all else (200 if quick else 2000))
+    if "mnist" in tables:
+        table_mnist([(11, 11)] if quick else [(5, 17), (11, 11), (17, 5)], 1 if quick else 5,
+                    5.0 if quick else 40.0)
     print(f"\nTotal {time.perf_counter() - t0:.0f} s")
 
 

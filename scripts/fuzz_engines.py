@@ -10,6 +10,7 @@ networks), from the repository root::
     python scripts/fuzz_engines.py nd-vs-milp --seconds 120
     python scripts/fuzz_engines.py nd-vs-sampling --seconds 120
     python scripts/fuzz_engines.py compress --seconds 120
+    python scripts/fuzz_engines.py search-vs-walk --seconds 120
 
 Checks:
 
@@ -22,6 +23,9 @@ Checks:
   the region's Chebyshev radius.)
 * ``nd-vs-sampling`` — 2-4-D nets, every activation, all of ``R^n``: every pattern sampled at
   scales 0.1-100 is among ``regions.enumerate``'s.
+* ``search-vs-walk`` — 2-9-D nets, every activation, random boxes of widths 0.1-10 away from
+  the origin: ``enumerate``'s depth-first search and its walk find the same patterns and the
+  same number of linear regions (the search's geometry is computed from its patterns).
 * ``compress`` — ``compress`` on ``[-1, 1]^n``: sampled ``|f - g|`` at most 1e-9, and the
   verification's proven bound at most 2e-9 (a weaker bound, from SCIP's tolerances, is
   reported as ``WEAK``, not as a failure).
@@ -98,6 +102,24 @@ def nd_vs_sampling(rng: np.random.Generator) -> str | None:
     return f"{name}: {len(missing)} sampled patterns not enumerated" if missing else None
 
 
+def search_vs_walk(rng: np.random.Generator) -> str | None:
+    n0 = int(rng.integers(2, 10))
+    net, name = _draw(rng, n0, 3, ACTIVATIONS[int(rng.integers(0, 4))], zero_bias=0.3)
+    io = bool(rng.random() < 0.3)
+    width = float(rng.choice([0.1, 1.0, 10.0]))
+    lo = rng.normal(scale=width, size=n0)
+    dom = Box(lo, lo + width * rng.uniform(0.2, 2.0, size=n0))
+    w = enumerate_regions(net, dom, method="walk", include_output=io)
+    s = enumerate_regions(net, dom, method="search", include_output=io)
+    kw, ks = ({p.tobytes() for p in r.patterns.astype(np.int8)} for r in (w, s))
+    if kw != ks or w.n_linear_regions != s.n_linear_regions:
+        thin = float(np.min(s.radii)) if len(s) else float("nan")
+        return (f"{name}, include_output={io}, box {dom}: walk {len(kw)}/{w.n_linear_regions}, "
+                f"search {len(ks)}/{s.n_linear_regions}, only walk {len(kw - ks)}, only search {len(ks - kw)}, "
+                f"thinnest search radius {thin:.3g}")
+    return None
+
+
 def compress_check(rng: np.random.Generator) -> str | None:
     n0 = int(rng.integers(1, 5))
     net, name = _draw(rng, n0, 3, zero_bias=0.2)
@@ -115,7 +137,7 @@ def compress_check(rng: np.random.Generator) -> str | None:
 
 CHECKS: dict[str, Callable[[np.random.Generator], str | None]] = {
     "plane-vs-nd": plane_vs_nd, "nd-vs-milp": nd_vs_milp, "nd-vs-sampling": nd_vs_sampling,
-    "compress": compress_check,
+    "compress": compress_check, "search-vs-walk": search_vs_walk,
 }
 
 

@@ -101,6 +101,15 @@ def _check_serra_counting(out: Path) -> None:
             assert count >= int(row["data_patterns"])
         if n1 == 1:
             assert row["count_status"] == "exact" and count <= 1 + 21 + 1
+        # the search counts every network too; a count that finished bounds the other from above
+        found = int(row["enumerated"])
+        assert found <= thm1
+        if row["enum_status"] == "exact":
+            assert found >= count and found >= int(row["data_patterns"])
+            assert row["count_status"] != "exact" or found == count
+        regions = int(row["regions"])
+        assert regions == max(count, found) and (row["regions_status"] == "exact") == (
+            "exact" in (row["enum_status"], row["count_status"]))
         assert 0.0 <= float(row["test_accuracy"]) <= 1.0
 
 

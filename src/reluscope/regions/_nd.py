@@ -34,7 +34,8 @@ from .._validation import check_n_jobs, check_positive_int
 from ..domains import Box, Polytope, as_domain
 from ..network import Network
 from ._nd_geometry import UnitTable, halfspaces, patterns_across, patterns_at, unit_table
-from ._nd_result import NdRegions, pattern_void
+from ._nd_result import Geometry, NdRegions, pattern_keys, pattern_void
+from ._nd_search import SearchFailed, search_regions
 from ._nd_state import WalkState, fingerprint
 from ._threads import in_threads
 
@@ -44,6 +45,9 @@ _WAVE = 2048  # regions analysed per batch
 _N_START = 256  # random start points; their regions are the walk's first wave
 _MAX_ITER = 500  # simplex pivots per LP
 _BACKENDS = ("auto", "numba", "numpy")
+_METHODS = ("auto", "walk", "search")
+#: input dimension from which method="auto" searches a bounded domain instead of walking it
+_SEARCH_MIN_DIM = 8
 
 
 def _domain_rows(dom: Box | Polytope | None, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -199,6 +203,7 @@ def enumerate(  # noqa: A001 - the public name is regions.enumerate
     checkpoint_every: float = 30.0,
     backend: str = "auto",
     n_jobs: int | None = None,
+    method: str = "auto",
 ) -> NdRegions:
     """Every activation region of ``net`` in ``R^n``, a box or a polytope, exactly.
 
@@ -240,8 +245,16 @@ def enumerate(  # noqa: A001 - the public name is regions.enumerate
         LP kernels: compiled with numba (the ``fast`` extra; "auto" uses it when
         installed) or batched NumPy.
     n_jobs : int or None, default None
-        Threads for the compiled LP kernel (``None`` or ``-1``: one per available core);
+        Threads for the compiled LP kernels (``None`` or ``-1``: one per available core);
         the result is the same for every value.
+    method : {"auto", "walk", "search"}
+        ``"walk"``: the breadth-first walk over the dual graph (any domain; it finds
+        every region's facets and neighbours as it goes). ``"search"``: a depth-first
+        search over the units with warm-started dual simplex LPs (bounded domains
+        only; see Notes); the result's maps, centres and facets are computed on first
+        access, so counting and listing patterns cost only the search. ``"auto"``:
+        the search on a bounded domain in ``n >= 8`` dimensions when numba is
+        installed (the walk's LPs grow with ``n``, the search's barely), else the walk.
 
     Returns
     -------
@@ -263,6 +276,18 @@ def enumerate(  # noqa: A001 - the public name is regions.enumerate
     so that no LP goes far out. The result is that of ``R^n``: no facets of the box,
     every radius at the cap, each centre scaled about the origin to it. A cone counts
     when its section of the box is thicker than ``tol`` (about ``tol`` radians).
+
+    The search (Serra, Tjandraatmadja & Ramalingam 2018 count regions the same way with
+    a MILP) decides the units one at a time; a pattern prefix is the polyhedron where
+    every decided unit is at least ``tol`` times the scale from its breakpoints, and
+    the next unit's pieces that reach into it are found by LPs warm-started from the
+    parent's basis (:mod:`reluscope.regions._tree_kernels`). A region counts when it
+    holds a point of the domain that far from every breakpoint (the walk asks for a
+    ball of that radius inside the domain too: the two differ only on slivers that the
+    domain's boundary cuts thinner than ``tol``). Its regions come in lexicographic
+    order of their patterns, so with ``max_regions`` it returns the first ones in that
+    order. Should its LPs fail (ill-conditioned weights), ``method="auto"`` falls back
+    to the walk.
 
     Other networks over all of ``R^n``: a region counts when a ball of radius ``tol``
     times the scale fits in it anywhere, however far out. A thin unbounded region
@@ -315,9 +340,24 @@ def enumerate(  # noqa: A001 - the public name is regions.enumerate
         max_regions = check_positive_int(max_regions, "max_regions")
     if not checkpoint_every > 0:
         raise InvalidParameterError(f"'checkpoint_every' must be > 0 seconds; got {checkpoint_every!r}.")
+    if method not in _METHODS:
+        raise InvalidParameterError(f"'method' must be one of {_METHODS}; got {method!r}.")
     dom = as_domain(domain, net.n_in)
+    if method == "search" and dom is None:
+        raise InvalidParameterError("method='search' needs a bounded domain (a Box or a Polytope); got None "
+                                    "(all of R^n): use method='walk'.")
     rows = _domain_rows(dom, net.n_in)
     full_table = unit_table(net, include_output)
+    analyse = _Analyser(backend, check_n_jobs(n_jobs), _outer_box(dom), len(rows[1]))
+    if method == "search" or (method == "auto" and dom is not None and net.n_in >= _SEARCH_MIN_DIM
+                              and analyse.compiled):
+        try:
+            return _enumerate_search(net, dom, rows, full_table, analyse, include_output=include_output,
+                                     max_regions=max_regions, checkpoint=checkpoint, progress=progress, tol=tol,
+                                     map_tol=map_tol, checkpoint_every=checkpoint_every)
+        except SearchFailed as exc:
+            if method == "search":
+                raise SolverError(f"The region search failed ({exc}); try method='walk'.") from exc
     # without biases every region is a cone at the origin: over all of R^n the walk runs in
     # the box [-1, 1]^n, where each cone and each of its facets is full-dimensional, so that
     # no LP has to go far out (see Notes)
@@ -410,15 +450,19 @@ def _seed_walk(state: WalkState, table: UnitTable, dom: Any, rows: tuple[np.ndar
     state.add_patterns(keys[first].tolist(), pats[first], pts[first])
 
 
-def _wave(state: WalkState, table: UnitTable, rows: tuple[np.ndarray, np.ndarray], room: int,
-          tol_abs: float, tol: float, r_cap: float, analyse: _Analyser, second: np.ndarray) -> None:
-    """Process the next pending regions (at most ``room``) and register their neighbours."""
-    ids = np.arange(state.head, min(state.n_found, state.head + room))
-    pats = state.patterns.view()[ids]
+def _analyse_batch(table: UnitTable, pats: np.ndarray, seeds: np.ndarray, rows: tuple[np.ndarray, np.ndarray],
+                   tol_abs: float, tol: float, r_cap: float, analyse: _Analyser,
+                   second: np.ndarray) -> tuple[Any, ...]:
+    """Chebyshev balls and facets of the regions of ``pats`` (R, n_units), and the pattern
+    across each facet of a unit.
+
+    Returns ``(hr, ok, centre, radius, r_idx, i_idx, is_unit, across, x)``: the
+    H-representations, which regions are full-dimensional, their balls, the facets
+    (region and row indices), which facets belong to units, the patterns across
+    those, and a point inside each of those facets.
+    """
     hr = halfspaces(table, pats, tol, analyse.compiled, rows)
-    centre, radius, facet, fpoint, tied_rows, _ = analyse(
-        hr.G, hr.h, hr.valid, state.seeds.view()[ids], r_cap, tol_abs
-    )
+    centre, radius, facet, fpoint, tied_rows, _ = analyse(hr.G, hr.h, hr.valid, seeds, r_cap, tol_abs)
     ok = hr.feasible & (radius > tol_abs)
     bad = np.nonzero(ok & np.any(patterns_at(table, centre, analyse.compiled) != pats, axis=1))[0]
     for r in bad:  # the LPs went wrong (ill-conditioned rows): once more with HiGHS
@@ -429,17 +473,29 @@ def _wave(state: WalkState, table: UnitTable, rows: tuple[np.ndarray, np.ndarray
             full[r] = part[0]
         ok[r] = one[-1][0] == 0 and one[1][0] > tol_abs and np.array_equal(
             patterns_at(table, one[0])[0], pats[r])
-    state.status.view()[ids] = np.where(ok, 1, 2)
-    state.head = int(ids[-1]) + 1
     facet[~ok] = 0
     r_idx, i_idx = np.nonzero(facet)
     is_unit = i_idx < table.n_rows
-    nb = np.full(r_idx.shape, -1, dtype=np.int64)
-    if np.any(is_unit):
-        ru, iu = r_idx[is_unit], i_idx[is_unit]
-        x = fpoint[ru, iu]
+    ru, iu = r_idx[is_unit], i_idx[is_unit]
+    x = fpoint[ru, iu]
+    across = np.zeros((0, table.n_units), dtype=np.int8)
+    if ru.size:
         across = _cross(table, pats[ru], tied_rows[ru, iu, : table.n_rows], hr.degenerate[ru], x,
                         hr.G[ru, iu], second, tol, tol_abs / tol)
+    return hr, ok, centre, radius, r_idx, i_idx, is_unit, across, x
+
+
+def _wave(state: WalkState, table: UnitTable, rows: tuple[np.ndarray, np.ndarray], room: int,
+          tol_abs: float, tol: float, r_cap: float, analyse: _Analyser, second: np.ndarray) -> None:
+    """Process the next pending regions (at most ``room``) and register their neighbours."""
+    ids = np.arange(state.head, min(state.n_found, state.head + room))
+    pats = state.patterns.view()[ids]
+    hr, ok, centre, radius, r_idx, i_idx, is_unit, across, x = _analyse_batch(
+        table, pats, state.seeds.view()[ids], rows, tol_abs, tol, r_cap, analyse, second)
+    state.status.view()[ids] = np.where(ok, 1, 2)
+    state.head = int(ids[-1]) + 1
+    nb = np.full(r_idx.shape, -1, dtype=np.int64)
+    if np.any(is_unit):
         uniq, first, inverse = np.unique(pattern_void(across), return_index=True, return_inverse=True)
         keys = uniq.tolist()
         ids_u = state.add_patterns(keys, across[first], x[first])
@@ -449,6 +505,43 @@ def _wave(state: WalkState, table: UnitTable, rows: tuple[np.ndarray, np.ndarray
     state.record(
         reg_id=ids[ok], centres=centre[ok], radii=radius[ok], A_out=hr.A_out[ok], c_out=hr.c_out[ok],
         f_reg=ids[r_idx], f_A=hr.G[r_idx, i_idx], f_b=hr.h[r_idx, i_idx], f_unit=units, f_nb=nb,
+    )
+
+
+def _geometry_of(patterns: np.ndarray, points: np.ndarray, table: UnitTable, rows: tuple[np.ndarray, np.ndarray],
+                 tol_abs: float, tol: float, r_cap: float, analyse: _Analyser, second: np.ndarray) -> Geometry:
+    """The Chebyshev balls and facets of known regions (the search's), in batches as the walk's.
+
+    A region whose ball is not thicker than ``tol_abs`` (a sliver the domain's boundary
+    cuts off, counted by the search's margins) keeps its LP's ball and lists no facets.
+    """
+    n = points.shape[1]
+    index = dict(zip(pattern_keys(patterns), range(len(patterns)), strict=True))  # (enumerate is shadowed)
+    centres, radii = np.array(points, dtype=np.float64), np.zeros(len(patterns))
+    f_reg, f_A, f_b, f_unit, f_nb = [], [], [], [], []
+    for lo in range(0, len(patterns), _WAVE):
+        ids = np.arange(lo, min(lo + _WAVE, len(patterns)))
+        hr, ok, centre, radius, r_idx, i_idx, is_unit, across, _ = _analyse_batch(
+            table, patterns[ids], points[ids], rows, tol_abs, tol, r_cap, analyse, second)
+        centres[ids[ok]] = centre[ok]
+        radii[ids] = radius
+        nb = np.full(r_idx.shape, -1, dtype=np.int64)
+        nb[is_unit] = np.array([index.get(k, -1) for k in pattern_keys(across)], dtype=np.int64)
+        units = np.full(r_idx.shape, -1, dtype=np.int64)
+        units[is_unit] = table.row_unit[i_idx[is_unit]]
+        f_reg.append(ids[r_idx])
+        f_A.append(hr.G[r_idx, i_idx])
+        f_b.append(hr.h[r_idx, i_idx])
+        f_unit.append(units)
+        f_nb.append(nb)
+    def cat(parts: list[np.ndarray], shape: tuple[int, ...], dt: Any) -> np.ndarray:
+        return np.concatenate(parts) if parts else np.zeros(shape, dtype=dt)
+
+    reg = cat(f_reg, (0,), np.int64)
+    return Geometry(
+        centres=centres, radii=radii, facet_offsets=np.searchsorted(reg, np.arange(len(patterns) + 1)),
+        facet_A=cat(f_A, (0, n), np.float64), facet_b=cat(f_b, (0,), np.float64),
+        facet_units=cat(f_unit, (0,), np.int64), facet_neighbors=cat(f_nb, (0,), np.int64),
     )
 
 
@@ -498,9 +591,9 @@ def _cones(res: NdRegions, r_cap: float) -> NdRegions:
     it) to the radius cap of unbounded regions."""
     keep = res.facet_units >= 0
     kept = np.concatenate([[0], np.cumsum(keep)])
-    return replace(
-        res,
-        centres=res.centres * (r_cap / res.radii)[:, None],
+    centres = res.centres * (r_cap / res.radii)[:, None]
+    geo = Geometry(
+        centres=centres,
         radii=np.full_like(res.radii, r_cap),
         facet_offsets=kept[res.facet_offsets],
         facet_A=res.facet_A[keep],
@@ -508,6 +601,7 @@ def _cones(res: NdRegions, r_cap: float) -> NdRegions:
         facet_units=res.facet_units[keep],
         facet_neighbors=res.facet_neighbors[keep],
     )
+    return replace(res, points=centres, geometry_source=geo)
 
 
 def _row_space(net: Network) -> np.ndarray | None:
@@ -527,12 +621,9 @@ def _row_space(net: Network) -> np.ndarray | None:
 
 def _lift(res: NdRegions, basis: np.ndarray) -> NdRegions:
     """Results computed in the row-space coordinates ``y = basis.T x``, in the input space."""
-    return replace(
-        res,
-        centres=res.centres @ basis.T,
-        A_out=res.A_out @ basis.T,
-        facet_A=res.facet_A @ basis.T,
-    )
+    centres = res.centres @ basis.T
+    geo = replace(res.geometry, centres=centres, facet_A=res.facet_A @ basis.T)
+    return replace(res, points=centres, maps_source=(res.A_out @ basis.T, res.c_out), geometry_source=geo)
 
 
 def _assemble(state: WalkState, table: UnitTable, net: Network, dom: Any, partial: bool, r_cap: float,
@@ -550,25 +641,93 @@ def _assemble(state: WalkState, table: UnitTable, net: Network, dom: Any, partia
     offsets = np.searchsorted(f_reg, np.arange(len(reg) + 1))
     A_out, c_out = out["A_out"][order], out["c_out"][order]
     centres = out["centres"][order]
-    last = net.layers[-1].activation
-    if not include_output and not last.is_linear:
+    if not include_output and not net.layers[-1].activation.is_linear:
         # the output activation does not split: take its pieces at the centre
-        z = np.einsum("rok,rk->ro", A_out, centres) + c_out
-        k = last.piece(z)
-        A_out = last.slopes[k][:, :, None] * A_out
-        c_out = last.slopes[k] * c_out + last.intercepts[k]
-    return NdRegions(
-        patterns=state.patterns.view()[reg[order]].copy(),
+        A_out, c_out = _output_piece(net, A_out, c_out, centres)
+    geo = Geometry(
         centres=centres,
         radii=out["radii"][order],
-        A_out=A_out,
-        c_out=c_out,
         facet_offsets=offsets,
         facet_A=out["f_A"][f_order],
         facet_b=out["f_b"][f_order],
         facet_units=out["f_unit"][f_order],
         facet_neighbors=nb,
+    )
+    return NdRegions(
+        patterns=state.patterns.view()[reg[order]].copy(),
+        points=centres,
+        maps_source=(A_out, c_out),
+        geometry_source=geo,
         is_partial=partial,
+        radius_cap=r_cap,
+        tol=tol,
+        map_tol=map_tol,
+        domain=dom,
+        table=table,
+    )
+
+
+def _output_piece(net: Network, A_out: np.ndarray, c_out: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The maps through an output activation that does not split: its pieces at ``x``."""
+    last = net.layers[-1].activation
+    z = np.einsum("rok,rk->ro", A_out, x) + c_out
+    k = last.piece(z)
+    return last.slopes[k][:, :, None] * A_out, last.slopes[k] * c_out + last.intercepts[k]
+
+
+def _enumerate_search(net: Network, dom: Box | Polytope, rows: tuple[np.ndarray, np.ndarray], table: UnitTable,
+                      analyse: _Analyser, *, include_output: bool, max_regions: int | None,
+                      checkpoint: str | None, progress: bool, tol: float, map_tol: float,
+                      checkpoint_every: float) -> NdRegions:
+    """``enumerate`` by the depth-first search (see its Notes); maps and geometry on first access."""
+    n = net.n_in
+    scale = _scale(net, dom)
+    rng = np.random.default_rng(20240607)
+    _start_points(dom, n, scale, analyse, rows, rng)  # raises DomainError for an empty interior
+    second = rng.normal(size=n)
+    second /= np.linalg.norm(second)
+    fp = "" if checkpoint is None else fingerprint(net, rows, include_output=include_output, tol=tol,
+                                                   method="search")
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=None, unit="region", desc="regions")
+    try:
+        patterns, points, is_partial = search_regions(
+            table, dom, rows, tol, scale, max_regions=max_regions, n_jobs=analyse.n_jobs, checkpoint=checkpoint,
+            fp=fp, checkpoint_every=checkpoint_every, bar=bar, compiled_check=analyse.compiled)
+    finally:
+        if bar is not None:
+            bar.close()
+    if is_partial:
+        warnings.warn(
+            f"enumerate stopped at max_regions={max_regions}: the result holds the first regions in the "
+            "lexicographic order of their patterns and is partial (is_partial=True).",
+            PartialResultWarning,
+            stacklevel=3,
+        )
+    last_splits = include_output or net.layers[-1].activation.is_linear
+
+    def maps() -> tuple[np.ndarray, np.ndarray]:
+        if analyse.compiled:
+            from ._nd_geometry_kernels import output_maps
+
+            A_out, c_out = output_maps(table.packed, patterns)
+        else:
+            parts = [halfspaces(table, patterns[i:i + _WAVE], tol) for i in range(0, len(patterns), _WAVE)]
+            A_out = np.concatenate([p.A_out for p in parts]) if parts else np.zeros((0, net.n_out, n))
+            c_out = np.concatenate([p.c_out for p in parts]) if parts else np.zeros((0, net.n_out))
+        return (A_out, c_out) if last_splits else _output_piece(net, A_out, c_out, points)
+
+    r_cap = 10.0 * scale
+    return NdRegions(
+        patterns=patterns,
+        points=points,
+        maps_source=maps,
+        geometry_source=partial(_geometry_of, patterns, points, table, rows, tol * scale, tol, r_cap, analyse,
+                                   second),
+        is_partial=is_partial,
         radius_cap=r_cap,
         tol=tol,
         map_tol=map_tol,

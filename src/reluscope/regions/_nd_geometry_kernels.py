@@ -26,7 +26,7 @@ from ._nd_kernels import njit
 if TYPE_CHECKING:
     from ._nd_geometry import UnitTable
 
-__all__ = ["Packed", "pack", "patterns_at", "halfspaces"]
+__all__ = ["Packed", "pack", "patterns_at", "halfspaces", "output_maps"]
 
 
 class Packed(NamedTuple):
@@ -245,3 +245,74 @@ def halfspaces(pk: Packed, patterns: np.ndarray, tol: float, Dg: np.ndarray | No
         Dg, Dh = np.zeros((0, int(pk.width[0]))), np.zeros(0)
     return _halfspaces(*pk, np.ascontiguousarray(patterns, dtype=np.int8), float(tol),
                        np.ascontiguousarray(Dg, dtype=np.float64), np.ascontiguousarray(Dh, dtype=np.float64))
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _output_maps(W: np.ndarray, w_off: np.ndarray, b: np.ndarray, b_off: np.ndarray, width: np.ndarray,
+                 bp: np.ndarray, bp_off: np.ndarray, slope: np.ndarray, icpt: np.ndarray, sl_off: np.ndarray,
+                 n_split: int, unit_start: np.ndarray, row_start: np.ndarray,
+                 patterns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    R = patterns.shape[0]
+    n = width[0]
+    L = len(width) - 1
+    n_out = width[L]
+    wmax = np.max(width)
+    A_out = np.zeros((R, n_out, n))
+    c_out = np.zeros((R, n_out))
+    P = np.empty((wmax, n))
+    q = np.empty(wmax)
+    Z = np.empty((wmax, n))
+    z0 = np.empty(wmax)
+    for r in range(R):
+        for li in range(L):
+            win, wout = width[li], width[li + 1]
+            w0, b0, s0 = w_off[li], b_off[li], sl_off[li]
+            ns = sl_off[li + 1] - s0
+            for u in range(wout):
+                z0[u] = b[b0 + u]
+                for k in range(n):
+                    Z[u, k] = W[w0 + u * win + k] if li == 0 else 0.0
+                if li == 0:
+                    continue
+                for i in range(win):
+                    w = W[w0 + u * win + i]
+                    if w != 0.0:
+                        for k in range(n):
+                            Z[u, k] += w * P[i, k]
+                        z0[u] += w * q[i]
+            if li >= n_split:
+                for u in range(wout):
+                    for k in range(n):
+                        A_out[r, u, k] = Z[u, k]
+                    c_out[r, u] = z0[u]
+                break
+            for u in range(wout):
+                kk = min(np.int64(patterns[r, unit_start[li] + u]), ns - 1)
+                sl, ic = slope[s0 + kk], icpt[s0 + kk]
+                for k in range(n):
+                    P[u, k] = sl * Z[u, k]
+                q[u] = sl * z0[u] + ic
+        if n_split == L:  # every layer splits: the output map is the last post-activation
+            for u in range(n_out):
+                for k in range(n):
+                    A_out[r, u, k] = P[u, k]
+                c_out[r, u] = q[u]
+    return A_out, c_out
+
+
+def output_maps(pk: Packed, patterns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(A_out, c_out)`` of each pattern, shapes (R, n_out, n) and (R, n_out), as
+    :func:`._nd_geometry.halfspaces` gives them (without the rows).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from reluscope import Network
+    >>> from reluscope.regions._nd_geometry import unit_table
+    >>> net = Network.random([3, 4, 2], seed=0)
+    >>> x = np.array([[0.1, -0.2, 0.3]])
+    >>> A, c = output_maps(pack(unit_table(net, False)), net.pattern(x))
+    >>> bool(np.allclose(A[0] @ x[0] + c[0], net(x[0])))
+    True
+    """
+    return _output_maps(*pk, np.ascontiguousarray(patterns, dtype=np.int8))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -12,7 +13,7 @@ from .._validation import as_points
 from ..domains import Box, Polytope
 from ._nd_geometry import UnitTable, patterns_at
 
-__all__ = ["Region", "NdRegions", "pattern_keys", "pattern_void"]
+__all__ = ["Region", "NdRegions", "Geometry", "pattern_keys", "pattern_void"]
 
 
 def pattern_void(patterns: np.ndarray) -> np.ndarray:
@@ -68,6 +69,19 @@ class Region:
     units: np.ndarray
 
 
+@dataclass(frozen=True)
+class Geometry:
+    """The regions' Chebyshev balls and facets (see :class:`NdRegions`)."""
+
+    centres: np.ndarray
+    radii: np.ndarray
+    facet_offsets: np.ndarray
+    facet_A: np.ndarray
+    facet_b: np.ndarray
+    facet_units: np.ndarray
+    facet_neighbors: np.ndarray
+
+
 @dataclass(frozen=True, eq=False)
 class NdRegions:
     """All activation regions of a network in ``R^n``, a box or a polytope.
@@ -77,11 +91,20 @@ class NdRegions:
     (every row a facet; coincident rows kept once). Neighbouring regions share a
     facet; :meth:`dual_graph` is the graph of that relation.
 
+    The affine maps and the geometry (centres, radii, facets) of a result of the
+    depth-first search (``method="search"`` of :func:`reluscope.regions.enumerate`)
+    are computed on first access, so that counting and listing patterns do not pay
+    for them; the walk computes them as it goes.
+
     Attributes
     ----------
     patterns : int8 ndarray of shape (n_regions, n_units)
         Same unit order as :meth:`Network.pattern` (hidden layers, then the output
         layer when ``include_output``).
+    points : ndarray of shape (n_regions, n_in)
+        A point inside each region, at least ``tol`` times the problem's scale from
+        every unit's breakpoints (the Chebyshev centre for the walk, a vertex of the
+        region shrunk by that margin for the search).
     centres : ndarray of shape (n_regions, n_in)
         Chebyshev centres (interior points farthest from the boundary).
     radii : ndarray of shape (n_regions,)
@@ -93,7 +116,7 @@ class NdRegions:
     facet_units : int ndarray of shape (n_facets,), ``-1`` for a domain facet
     facet_neighbors : int ndarray of shape (n_facets,), ``-1`` for none
     is_partial : bool
-        True when the walk stopped at ``max_regions`` (some regions are missing).
+        True when the enumeration stopped at ``max_regions`` (some regions are missing).
     radius_cap, tol, map_tol : float
 
     Examples
@@ -114,21 +137,64 @@ class NdRegions:
     """
 
     patterns: np.ndarray
-    centres: np.ndarray
-    radii: np.ndarray
-    A_out: np.ndarray
-    c_out: np.ndarray
-    facet_offsets: np.ndarray
-    facet_A: np.ndarray
-    facet_b: np.ndarray
-    facet_units: np.ndarray
-    facet_neighbors: np.ndarray
-    is_partial: bool
-    radius_cap: float
-    tol: float
-    map_tol: float
+    points: np.ndarray
+    #: the maps (A_out, c_out) and the geometry, or functions that compute them on first access
+    maps_source: tuple[np.ndarray, np.ndarray] | Callable[[], tuple[np.ndarray, np.ndarray]] = field(repr=False)
+    geometry_source: Geometry | Callable[[], Geometry] = field(repr=False)
+    is_partial: bool = False
+    radius_cap: float = np.inf
+    tol: float = 1e-9
+    map_tol: float = 1e-9
     domain: Box | Polytope | None = None
     table: UnitTable | None = field(default=None, repr=False)
+
+    # ---------------------------------------------------------------- lazy parts
+    @cached_property
+    def _maps(self) -> tuple[np.ndarray, np.ndarray]:
+        src = self.maps_source
+        return src() if callable(src) else src
+
+    @cached_property
+    def geometry(self) -> Geometry:
+        """Centres, radii and facets (computed now if the result was built without them)."""
+        src = self.geometry_source
+        return src() if callable(src) else src
+
+    @property
+    def A_out(self) -> np.ndarray:
+        return self._maps[0]
+
+    @property
+    def c_out(self) -> np.ndarray:
+        return self._maps[1]
+
+    @property
+    def centres(self) -> np.ndarray:
+        return self.geometry.centres
+
+    @property
+    def radii(self) -> np.ndarray:
+        return self.geometry.radii
+
+    @property
+    def facet_offsets(self) -> np.ndarray:
+        return self.geometry.facet_offsets
+
+    @property
+    def facet_A(self) -> np.ndarray:
+        return self.geometry.facet_A
+
+    @property
+    def facet_b(self) -> np.ndarray:
+        return self.geometry.facet_b
+
+    @property
+    def facet_units(self) -> np.ndarray:
+        return self.geometry.facet_units
+
+    @property
+    def facet_neighbors(self) -> np.ndarray:
+        return self.geometry.facet_neighbors
 
     # ---------------------------------------------------------------- counts
     def __len__(self) -> int:
@@ -141,7 +207,7 @@ class NdRegions:
 
     @property
     def n_in(self) -> int:
-        return int(self.centres.shape[1])
+        return int(self.points.shape[1])
 
     @cached_property
     def edges(self) -> np.ndarray:

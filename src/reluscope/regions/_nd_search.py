@@ -1,0 +1,219 @@
+"""Driver of the depth-first region search on a bounded domain (``method="search"``).
+
+The compiled search (:mod:`._tree_kernels`) runs in chunks of leaves; between
+chunks this module checks every witness (its pattern must be the leaf's), updates
+the progress bar, saves checkpoints and honours ``max_regions`` and Ctrl-C. With
+several threads the patterns are split lexicographically at the patterns of
+random points in the domain once the first chunk shows that the search is not
+small, and each thread searches one interval (the search releases the GIL); the
+intervals' leaves, concatenated, are the one-thread result.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import zipfile
+from typing import Any
+
+import numpy as np
+
+from .._atomic import atomic_path
+from .._errors import InvalidParameterError
+from ..domains import Box, Polytope
+from ._nd_geometry import UnitTable, patterns_at
+from ._threads import in_threads
+
+__all__ = ["SearchFailed", "search_regions"]
+
+_FORMAT = "reluscope.regions.nd-search/1"
+_FIRST_CHUNK = 256  # leaves per call of the kernel at first (doubling up to _MAX_CHUNK)
+_MAX_CHUNK = 8192
+_SPLITS_PER_THREAD = 4  # intervals per thread, for balance
+
+
+class SearchFailed(Exception):
+    """The search's LPs failed, or a witness has another pattern (ill-conditioned rows)."""
+
+
+def _bounds(dom: Box | Polytope, rows: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, ...]:
+    """The inputs' box and the domain's other rows ``Dlo <= Dg x <= Dhi`` for the kernel."""
+    if isinstance(dom, Box):
+        n = rows[0].shape[1]
+        return np.asarray(dom.lo, float), np.asarray(dom.hi, float), np.zeros((0, n)), np.zeros(0), np.zeros(0)
+    box = dom.box if dom.box is not None else dom.bounding_box()
+    lo, hi = np.asarray(box.lo, float), np.asarray(box.hi, float)
+    Dg, Dh = rows
+    mid, rad = (lo + hi) / 2, (hi - lo) / 2
+    Dlo = Dg @ mid - np.abs(Dg) @ rad - 1.0  # below the row's minimum over the box: never binding
+    return lo, hi, np.ascontiguousarray(Dg), Dlo, np.asarray(Dh, float)
+
+
+class _Interval:
+    """One thread's interval ``(start, stop]`` of patterns: its leaves so far and where to go on."""
+
+    def __init__(self, start: np.ndarray | None, stop: np.ndarray | None, n_units: int, n: int):
+        self.start, self.stop = start, stop
+        self.patterns = [np.zeros((0, n_units), dtype=np.int8)]
+        self.points = [np.zeros((0, n))]
+        self.done = False
+        self.chunk = _FIRST_CHUNK
+
+    @property
+    def resume(self) -> np.ndarray | None:
+        last = next((p for p in reversed(self.patterns) if len(p)), None)
+        return self.start if last is None else last[-1]
+
+
+class _Search:
+    def __init__(self, table: UnitTable, dom: Box | Polytope, rows: tuple[np.ndarray, np.ndarray],
+                 tol: float, scale: float, compiled_check: bool):
+        from . import _tree_kernels
+
+        self.kernel = _tree_kernels
+        self.table = table
+        self.lo, self.hi, self.Dg, self.Dlo, self.Dhi = _bounds(dom, rows)
+        n = len(self.lo)
+        self.margin = tol * scale
+        self.ftol = max(1e-3 * self.margin, 1e-14 * scale)
+        rng = np.random.default_rng(20240607)
+        cost = rng.normal(size=n)
+        self.cost = cost / np.linalg.norm(cost)
+        self.tol = tol
+        self.compiled_check = compiled_check
+
+    def run(self, iv: _Interval, max_new: int) -> None:
+        """Search on in ``iv`` for at most ``max_new`` leaves (releases the GIL)."""
+        pats, pts, done, status, *_ = self.kernel.search(
+            self.table.packed, self.lo, self.hi, self.Dg, self.Dlo, self.Dhi, self.cost, self.tol,
+            self.margin, self.ftol, max_new, resume=iv.resume, stop=iv.stop)
+        if status != self.kernel.OK:
+            raise SearchFailed("an LP of the search failed")
+        if len(pats) and not np.array_equal(patterns_at(self.table, pts, self.compiled_check), pats):
+            raise SearchFailed("a witness point has another pattern than its leaf")
+        iv.patterns.append(pats)
+        iv.points.append(pts)
+        iv.done = done
+        iv.chunk = min(2 * iv.chunk, _MAX_CHUNK)
+
+
+def _split(iv: _Interval, table: UnitTable, lo: np.ndarray, hi: np.ndarray, dom: Box | Polytope, k: int,
+           compiled: bool) -> list[_Interval]:
+    """``iv``'s remaining patterns cut into (up to) ``k`` intervals at the patterns of random
+    points in the domain (any cuts would do; these make intervals of similar size)."""
+    rng = np.random.default_rng(7)
+    x = lo + (hi - lo) * rng.random((64 * k, len(lo)))
+    x = x[dom.contains(x)]
+    pats = np.unique(patterns_at(table, x, compiled), axis=0)  # lexicographic order (pieces >= 0)
+    start, stop = iv.resume, iv.stop
+    keep = [p for p in pats if (start is None or p.tobytes() > start.tobytes())
+            and (stop is None or p.tobytes() < stop.tobytes())]
+    if len(keep) < k:
+        return [iv]
+    cuts = [keep[i] for i in np.linspace(0, len(keep), k + 1).astype(int)[1:-1]]
+    first = iv
+    first.stop = cuts[0]
+    U, n = table.n_units, len(lo)
+    rest = [_Interval(a, b, U, n) for a, b in zip(cuts, [*cuts[1:], stop], strict=True)]
+    return [first, *rest]
+
+
+def search_regions(table: UnitTable, dom: Box | Polytope, rows: tuple[np.ndarray, np.ndarray], tol: float,
+                   scale: float, *, max_regions: int | None, n_jobs: int, checkpoint: str | None,
+                   fp: str, checkpoint_every: float, bar: Any, compiled_check: bool = True
+                   ) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Patterns (lexicographic order) and witness points of the regions, and whether the result is partial.
+
+    Raises :class:`SearchFailed` when the LPs failed (the caller falls back to the walk).
+    """
+    search = _Search(table, dom, rows, tol, scale, compiled_check)
+    U, n = table.n_units, len(search.lo)
+    saved = _load(checkpoint, fp, U, n) if checkpoint is not None else None
+    # one interval; a search that outlasts its first chunk is cut for the threads (a small
+    # one is over before threads would pay)
+    ivs = saved if saved is not None else [_Interval(None, None, U, n)]
+    split = saved is not None or n_jobs == 1 or max_regions is not None
+    total = sum(sum(len(p) for p in iv.patterns) for iv in ivs)
+    if bar is not None:
+        bar.update(total)
+    last_save = time.monotonic()
+    try:
+        while True:
+            pending = [iv for iv in ivs if not iv.done]
+            if not pending or (max_regions is not None and total >= max_regions):
+                break
+            if max_regions is not None:  # in order: the first regions of the lexicographic order
+                pending = pending[:1]
+            batch = pending[:n_jobs]
+            room = None if max_regions is None else max_regions - total
+            jobs = [(iv, iv.chunk if room is None else min(iv.chunk, room)) for iv in batch]
+            if len(jobs) == 1:
+                search.run(*jobs[0])
+            else:
+                in_threads([lambda iv=iv, k=k: search.run(iv, k) for iv, k in jobs], len(jobs),
+                           single_blas=True)
+            new = sum(sum(len(p) for p in iv.patterns) for iv in ivs) - total
+            total += new
+            if not split and not ivs[0].done:
+                ivs = _split(ivs[0], table, search.lo, search.hi, dom, n_jobs * _SPLITS_PER_THREAD, compiled_check)
+                split = True
+            if bar is not None:
+                bar.update(new)
+            if checkpoint is not None and time.monotonic() - last_save >= checkpoint_every:
+                _save(checkpoint, fp, ivs)
+                last_save = time.monotonic()
+    except KeyboardInterrupt:
+        if checkpoint is not None:
+            _save(checkpoint, fp, ivs)
+        raise
+    if checkpoint is not None:
+        _save(checkpoint, fp, ivs)
+    patterns = np.concatenate([p for iv in ivs for p in iv.patterns])
+    points = np.concatenate([p for iv in ivs for p in iv.points])
+    partial = any(not iv.done for iv in ivs)
+    if max_regions is not None and len(patterns) > max_regions:
+        patterns, points, partial = patterns[:max_regions], points[:max_regions], True
+    return patterns, points, partial
+
+
+def _save(path: str, fp: str, ivs: list[_Interval]) -> None:
+    """The intervals' leaves and state, atomically (``.npz``, no pickles)."""
+    U = ivs[0].patterns[0].shape[1]
+    none = np.full(U, -1, dtype=np.int8)
+    arrays: dict[str, np.ndarray] = {"format": np.array(_FORMAT), "fingerprint": np.array(fp)}
+    for i, iv in enumerate(ivs):
+        arrays[f"patterns_{i}"] = np.concatenate(iv.patterns)
+        arrays[f"points_{i}"] = np.concatenate(iv.points)
+        arrays[f"start_{i}"] = none if iv.start is None else iv.start
+        arrays[f"stop_{i}"] = none if iv.stop is None else iv.stop
+        arrays[f"done_{i}"] = np.array(iv.done)
+    arrays["n_intervals"] = np.array(len(ivs))
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+        np.savez(fh, **arrays)
+
+
+def _load(path: str, fp: str, U: int, n: int) -> list[_Interval] | None:
+    if not os.path.exists(path):
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            data = {k: z[k] for k in z.files}
+    except (OSError, ValueError, zipfile.BadZipFile) as exc:
+        raise InvalidParameterError(
+            f"'checkpoint' file {os.fspath(path)!r} cannot be read as a region-search "
+            f"checkpoint ({exc}); delete it or pass another path."
+        ) from exc
+    if str(data.get("format", "")) != _FORMAT or str(data.get("fingerprint", "")) != fp:
+        raise InvalidParameterError(
+            f"'checkpoint' file {os.fspath(path)!r} was written for a different network, "
+            "domain or options; delete it or pass another path."
+        )
+    ivs = []
+    for i in range(int(data["n_intervals"])):
+        start, stop = data[f"start_{i}"], data[f"stop_{i}"]
+        iv = _Interval(None if np.all(start < 0) else start, None if np.all(stop < 0) else stop, U, n)
+        iv.patterns = [data[f"patterns_{i}"].astype(np.int8).reshape(-1, U)]
+        iv.points = [data[f"points_{i}"].astype(np.float64).reshape(-1, n)]
+        iv.done = bool(data[f"done_{i}"])
+        ivs.append(iv)
+    return ivs

@@ -1,0 +1,587 @@
+"""Activation regions on a bounded domain by depth-first search over the units.
+
+The search decides the units one at a time, in the network's order (the pattern is
+the path from the root). A node is the polyhedron ``P`` of a pattern prefix: the
+domain, and for every unit decided so far the slab of its piece, shrunk by a margin
+of ``margin`` on each side (distance to the unit's hyperplane). The next unit's
+pre-activation ``z`` is affine on ``P`` (its layer's inputs are fixed by the prefix),
+and each of its pieces is a child when ``P`` meets that piece's slab. ``P`` is
+convex and full-dimensional, so a slab that it meets (with the margin) gives a
+full-dimensional child (Serra, Tjandraatmadja & Ramalingam 2018 count the same way:
+every unit at least ``eps`` away from its breakpoint). The leaves are the activation
+regions, each with a witness point at least ``margin`` from every unit's hyperplane.
+
+Each node carries a vertex of ``P`` that minimises a fixed generic cost ``c . x``,
+and the simplex state behind it. A child whose slab holds that vertex costs nothing
+(its state is the parent's plus one basic row); any other child is one LP: the
+parent's basis, the new row basic and violated, re-solved by a *bounded dual
+simplex* on a dense tableau (Koberstein, "The dual simplex method, techniques for a
+fast and stable implementation", 2005, ch. 3 and §3.1.3 for the bound-flipping ratio
+test; Chvátal, *Linear Programming*, ch. 8). Every variable is boxed (the inputs by
+the domain's box, each row ``z = a x + c`` by its slab or by its range over the box),
+so every basis is dual feasible and a child starts where its parent stopped, usually
+a few pivots from its optimum or from the proof that its slab misses ``P``: no phase
+one, no factorisation. A node's tableau has one row per decided unit (``m <=
+n_units``) and one column per input, and a pivot costs ``O(m n)``. A tableau that
+has seen ``REFRESH`` pivots along its path is rebuilt from the rows (one ``k x k``
+solve, ``k <= m``), and every leaf's witness is checked against the rows themselves.
+
+Children are taken in increasing piece order, so leaves come in lexicographic
+order of their patterns and a search can stop after ``max_new`` leaves and resume
+after the last one (the caller saves checkpoints and shows progress in between).
+
+Compiled with numba (the ``fast`` extra); without numba the same code runs as
+plain Python (slow, for tests only).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._nd_kernels import _FAST, njit
+
+__all__ = ["search", "OK", "FAILED_LP", "FAILED_CHECK"]
+
+OK = 0
+FAILED_LP = 1  # an LP hit its pivot limit
+FAILED_CHECK = 2  # a leaf's witness point misses its rows by half the margin (the tableau drifted)
+
+PIVOT_TOL = 1e-9  # |T_ij| below this (rows have unit norm) is no pivot
+REFRESH = 500  # pivots along a path after which a node's tableau is rebuilt from the rows
+
+
+@njit(cache=True, nogil=True, error_model="numpy", fastmath=_FAST)
+def _axpy(a: float, x: np.ndarray, y: np.ndarray, n: int) -> None:
+    """``y[:n] += a * x[:n]`` (a loop the compiler vectorises)."""
+    for j in range(n):
+        y[j] += a * x[j]
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _express(a: np.ndarray, n: int, T: np.ndarray, t0: np.ndarray, where: np.ndarray,
+             out: np.ndarray) -> float:
+    """Coefficients (``out``, over the nonbasic variables) and constant of ``a . x``."""
+    for j in range(n):
+        out[j] = 0.0
+    const = 0.0
+    for k in range(n):
+        ak = a[k]
+        if ak == 0.0:
+            continue
+        w = where[k]
+        if w >= 0:
+            out[w] += ak
+        else:
+            i = -w - 1
+            _axpy(ak, T[i], out, n)
+            const += ak * t0[i]
+    return const
+
+
+@njit(cache=True, nogil=True, error_model="numpy", fastmath=_FAST)
+def _minimise(n: int, m: int, T: np.ndarray, t0: np.ndarray, bv: np.ndarray, nbv: np.ndarray,
+              y: np.ndarray, where: np.ndarray, d: np.ndarray, val: np.ndarray, vlo: np.ndarray,
+              vhi: np.ndarray, ftol: float, max_pivots: int) -> tuple[int, int]:
+    """Minimise ``d . y`` (reduced costs over the nonbasic variables) from the current basis.
+
+    The basic variables are ``t0 + T y``; variable ``v`` lies in ``[vlo[v], vhi[v]]``.
+    Returns ``(status, pivots)``: status 0 (optimal; ``val[:m]`` then holds the basic
+    variables' values), -1 (pivot limit) or -2 (infeasible).
+    """
+    cand = np.empty(n, dtype=np.int64)
+    ratio = np.empty(n)
+    cap = np.empty(n)
+    for j in range(n):  # dual feasibility: each nonbasic variable at the bound its cost points to
+        if d[j] > 0.0:
+            y[j] = vlo[nbv[j]]
+        elif d[j] < 0.0:
+            y[j] = vhi[nbv[j]]
+    for i in range(m):  # the basic values afresh (then updated along the pivots)
+        val[i] = t0[i] + _dot(T[i], y)
+    it = 0
+    while True:
+        worst, leave, below = ftol, -1, False
+        for i in range(m):
+            v = bv[i]
+            if vlo[v] - val[i] > worst:
+                worst, leave, below = vlo[v] - val[i], i, True
+            elif val[i] - vhi[v] > worst:
+                worst, leave, below = val[i] - vhi[v], i, False
+        if leave < 0:
+            return 0, it
+        if it >= max_pivots:
+            return -1, it
+        # bound-flipping ratio test (Koberstein 2005, §3.1.3): the basic variable must move up
+        # when below its bound; nonbasic j moves it so from its lower bound if T > 0, from its
+        # upper bound if T < 0 (mirrored when above). Along the dual step the slope of the
+        # dual objective starts at the violation and drops by |T_j| (u_j - l_j) at each
+        # candidate's breakpoint |d_j / T_j|: breakpoints passed with the slope still positive
+        # flip their variable to the other bound, the last one enters the basis. If flipping
+        # every candidate cannot repair the row, no point satisfies it: infeasible.
+        sgn = 1.0 if below else -1.0
+        k = 0
+        total = 0.0
+        for j in range(n):
+            t = sgn * T[leave, j]
+            lb, ub = vlo[nbv[j]], vhi[nbv[j]]
+            if ub - lb <= 0.0:
+                continue
+            at_lower = y[j] <= lb
+            if (at_lower and t > PIVOT_TOL) or (not at_lower and t < -PIVOT_TOL):
+                cand[k] = j
+                ratio[k] = abs(d[j]) / abs(t)
+                cap[k] = abs(t) * (ub - lb)
+                total += cap[k]
+                k += 1
+        if total < worst - ftol:
+            return -2, it
+        # walk the breakpoints in increasing order (the next one found by a scan: few flip);
+        # among equal ratios the largest |T| enters (the most stable pivot)
+        slope = worst
+        enter = -1
+        left = k
+        while left > 0:
+            best = -1
+            for c in range(k):
+                if cand[c] < 0:
+                    continue
+                if best < 0 or ratio[c] < ratio[best] or (
+                        ratio[c] == ratio[best] and abs(T[leave, cand[c]]) > abs(T[leave, cand[best]])):
+                    best = c
+            j = cand[best]
+            if left > 1 and slope - cap[best] > 0.0:  # pass the breakpoint: flip j
+                lb, ub = vlo[nbv[j]], vhi[nbv[j]]
+                new = ub if y[j] <= lb else lb
+                step = new - y[j]
+                y[j] = new
+                for i in range(m):
+                    val[i] += T[i, j] * step
+                slope -= cap[best]
+                cand[best] = -1
+                left -= 1
+                continue
+            enter = j
+            break
+        # pivot: the leaving variable becomes nonbasic at the violated bound, y_enter basic
+        bound = vlo[bv[leave]] if below else vhi[bv[leave]]
+        piv = T[leave, enter]
+        step = (bound - val[leave]) / piv
+        for i in range(m):
+            val[i] += T[i, enter] * step
+        entered = y[enter] + step
+        Tl = T[leave]
+        for i in range(m):
+            if i == leave:
+                continue
+            f = T[i, enter] / piv
+            if f != 0.0:
+                _axpy(-f, Tl, T[i], n)
+                T[i, enter] = f
+                t0[i] -= f * t0[leave]
+        fd = d[enter] / piv
+        _axpy(-fd, Tl, d, n)
+        d[enter] = fd
+        inv = -1.0 / piv
+        for j in range(n):
+            Tl[j] *= inv
+        T[leave, enter] = 1.0 / piv
+        t0[leave] = -t0[leave] / piv
+        val[leave] = entered
+        v_in, v_out = nbv[enter], bv[leave]
+        bv[leave], nbv[enter] = v_in, v_out
+        where[v_in] = -leave - 1
+        where[v_out] = enter
+        y[enter] = bound
+        it += 1
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _refactor(n: int, m: int, T: np.ndarray, t0: np.ndarray, bv: np.ndarray, nbv: np.ndarray,
+              where: np.ndarray, ra: np.ndarray, rc: np.ndarray) -> bool:
+    """Rebuild the tableau of the current basis from the rows themselves (no drift).
+
+    The nonbasic rows ``R`` fix the basic inputs ``x_B`` (as many as ``R``) through
+    ``ra[R, B] x_B = z_R - rc_R - ra[R, N] x_N``: one small solve, then every basic
+    variable in terms of the nonbasic ones. Returns False (tableau unchanged) if that
+    system is singular.
+    """
+    k = 0
+    for j in range(n):
+        if nbv[j] >= n:
+            k += 1
+    rows = np.empty(k, dtype=np.int64)  # slots of the nonbasic rows, and their positions
+    rpos = np.empty(k, dtype=np.int64)
+    xb = np.empty(k, dtype=np.int64)  # the basic inputs
+    c = 0
+    for j in range(n):
+        if nbv[j] >= n:
+            rows[c], rpos[c] = nbv[j] - n, j
+            c += 1
+    c = 0
+    for i in range(m):
+        if bv[i] < n:
+            xb[c] = bv[i]
+            c += 1
+    if c != k:
+        return False
+    X = np.zeros((k, n))  # x_B in terms of the nonbasic variables, and its constant
+    x0 = np.zeros(k)
+    if k:
+        A = np.empty((k, k))
+        for a in range(k):
+            for b in range(k):
+                A[a, b] = ra[rows[a], xb[b]]
+        if abs(np.linalg.det(A)) < 1e-300:
+            return False
+        Minv = np.linalg.inv(A)
+        for a in range(k):  # x_B = Minv (z_R - rc_R - ra[R, N] x_N)
+            for b in range(k):
+                w = Minv[a, b]
+                X[a, rpos[b]] += w
+                x0[a] -= w * rc[rows[b]]
+                for kk in range(n):
+                    if where[kk] >= 0:
+                        X[a, where[kk]] -= w * ra[rows[b], kk]
+    for i in range(m):
+        v = bv[i]
+        for j in range(n):
+            T[i, j] = 0.0
+        if v < n:
+            for a in range(k):
+                if xb[a] == v:
+                    for j in range(n):
+                        T[i, j] = X[a, j]
+                    t0[i] = x0[a]
+            continue
+        sl = v - n
+        t0[i] = rc[sl]
+        for kk in range(n):
+            w = ra[sl, kk]
+            if w == 0.0:
+                continue
+            if where[kk] >= 0:
+                T[i, where[kk]] += w
+            else:
+                for a in range(k):
+                    if xb[a] == kk:
+                        _axpy(w, X[a], T[i], n)
+                        t0[i] += w * x0[a]
+    return True
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _point(n: int, bv: np.ndarray, where: np.ndarray, y: np.ndarray, val: np.ndarray,
+           out: np.ndarray) -> None:
+    """The inputs ``x`` at the current basis (after :func:`_minimise`)."""
+    for k in range(n):
+        w = where[k]
+        out[k] = y[w] if w >= 0 else val[-w - 1]
+
+
+@njit(cache=True, nogil=True, error_model="numpy", fastmath=_FAST)
+def _dot(a: np.ndarray, x: np.ndarray) -> float:
+    s = 0.0
+    for k in range(len(a)):
+        s += a[k] * x[k]
+    return s
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _search(W: np.ndarray, w_off: np.ndarray, b: np.ndarray, b_off: np.ndarray, width: np.ndarray,
+            bp: np.ndarray, bp_off: np.ndarray, slope: np.ndarray, icpt: np.ndarray, sl_off: np.ndarray,
+            n_split: int, unit_start: np.ndarray, lo: np.ndarray, hi: np.ndarray, Dg: np.ndarray,
+            Dlo: np.ndarray, Dhi: np.ndarray, cost: np.ndarray, tol: float, margin: float, ftol: float,
+            max_new: int, resume: np.ndarray, has_resume: bool, stop: np.ndarray, has_stop: bool,
+            max_pivots: int) -> tuple:
+    n = width[0]
+    U = unit_start[n_split]
+    D = len(Dlo)
+    M = D + U  # row slots: the domain's rows, then one per unit
+    V = n + M  # variables: the inputs, then the rows
+    # rows z = ra x + rc (unit norm); variable v (input, then row) in [vlo[v], vhi[v]]
+    ra = np.zeros((M, n))
+    rc = np.zeros(M)
+    vlo = np.zeros(V)
+    vhi = np.zeros(V)
+    vlo[:n] = lo
+    vhi[:n] = hi
+    mid = (lo + hi) / 2
+    rad = (hi - lo) / 2
+    for i in range(D):
+        for k in range(n):
+            ra[i, k] = Dg[i, k]
+        vlo[n + i] = Dlo[i]
+        vhi[n + i] = Dhi[i]
+    # one simplex state per depth: tableau, basis, nonbasic values, reduced costs
+    T = np.zeros((U + 1, M, n))
+    t0 = np.zeros((U + 1, M))
+    bv = np.zeros((U + 1, M), dtype=np.int64)
+    nbv = np.zeros((U + 1, n), dtype=np.int64)
+    y = np.zeros((U + 1, n))
+    d = np.zeros((U + 1, n))
+    where = np.zeros((U + 1, V), dtype=np.int64)
+    mrows = np.zeros(U + 1, dtype=np.int64)
+    since = np.zeros(U + 1, dtype=np.int64)  # pivots since the tableau was last rebuilt
+    val = np.zeros((U + 1, M))
+    for k in range(n):  # root: every input nonbasic, the domain's rows basic
+        nbv[0, k] = k
+        where[0, k] = k
+        y[0, k] = lo[k]
+        d[0, k] = cost[k]
+    for i in range(D):
+        bv[0, i] = n + i
+        where[0, n + i] = -i - 1
+        for k in range(n):
+            T[0, i, k] = Dg[i, k]
+    mrows[0] = D
+    out_pat = np.zeros((max_new, U), dtype=np.int8)
+    out_pt = np.zeros((max_new, n))
+    n_out = 0
+    n_lp = 0
+    n_piv = 0
+    ret, _ = _minimise(n, D, T[0], t0[0], bv[0], nbv[0], y[0], where[0], d[0], val[0], vlo, vhi, ftol,
+                       max_pivots)
+    if ret == -2:  # an empty domain: no region
+        return out_pat, out_pt, n_out, True, OK, 1, 0
+    if ret < 0:
+        return out_pat, out_pt, n_out, False, FAILED_LP, 1, 0
+    # the children of each depth still to try: pieces child_first .. child_last
+    next_piece = np.zeros(U + 1, dtype=np.int64)
+    last_piece = np.zeros(U + 1, dtype=np.int64)
+    has_row = np.zeros(U + 1, dtype=np.bool_)
+    pattern = np.zeros(U, dtype=np.int8)
+    on_resume = np.zeros(U + 1, dtype=np.bool_)  # the path so far equals the resume pattern's prefix
+    # each layer's pre-activation maps on the current path, and their cancellation-free magnitudes
+    wmax = np.max(width)
+    L = len(width) - 1
+    Z = np.zeros((L, wmax, n))
+    z0 = np.zeros((L, wmax))
+    jz = np.zeros((L, wmax))
+    P = np.zeros((wmax, n))
+    q = np.zeros(wmax)
+    js = np.zeros(wmax)
+    coef = np.zeros(n)
+    on_resume[0] = has_resume
+    u = 0
+    fresh = True  # the node at depth u has not been expanded yet
+    while u >= 0:
+        if fresh:
+            fresh = False
+            if u == U:  # a leaf: one region, its witness the current vertex
+                if has_stop:  # past the last pattern asked for: done
+                    for k in range(U):
+                        if pattern[k] != stop[k]:
+                            if pattern[k] > stop[k]:
+                                return out_pat, out_pt, n_out, True, OK, n_lp, n_piv
+                            break
+                if not on_resume[u]:  # (the resume pattern itself was recorded before)
+                    if n_out == max_new:
+                        return out_pat, out_pt, n_out, False, OK, n_lp, n_piv
+                    _point(n, bv[u], where[u], y[u], val[u], out_pt[n_out])
+                    # the witness, from the rows themselves: half the margin at least (else the
+                    # tableau drifted, and the caller falls back)
+                    for t in range(U):
+                        if has_row[t]:
+                            zt = _dot(ra[D + t], out_pt[n_out]) + rc[D + t]
+                            if zt < vlo[n + D + t] - 0.5 * margin or zt > vhi[n + D + t] + 0.5 * margin:
+                                return out_pat, out_pt, n_out, False, FAILED_CHECK, n_lp, n_piv
+                    for k in range(U):
+                        out_pat[n_out, k] = pattern[k]
+                    n_out += 1
+                u -= 1
+                continue
+            li = 0
+            while unit_start[li + 1] <= u:
+                li += 1
+            j = u - unit_start[li]
+            win = width[li]
+            if j == 0:  # entering a layer: its maps on this path
+                w0, b0 = w_off[li], b_off[li]
+                if li > 0:  # the previous layer's outputs, from its pieces on this path
+                    pw0, ps0 = unit_start[li - 1], sl_off[li - 1]
+                    ns = sl_off[li] - ps0
+                    for v in range(win):
+                        kk = min(np.int64(pattern[pw0 + v]), ns - 1)
+                        sl, ic = slope[ps0 + kk], icpt[ps0 + kk]
+                        for k in range(n):
+                            P[v, k] = sl * Z[li - 1, v, k]
+                        q[v] = sl * z0[li - 1, v] + ic
+                        js[v] = abs(sl) * jz[li - 1, v]
+                for v in range(width[li + 1]):
+                    z0[li, v] = b[b0 + v]
+                    jz[li, v] = 0.0
+                    for k in range(n):
+                        Z[li, v, k] = 0.0
+                    for i in range(win):
+                        w = W[w0 + v * win + i]
+                        if w == 0.0:
+                            continue
+                        if li == 0:
+                            Z[li, v, i] = w
+                            jz[li, v] += abs(w)
+                        else:
+                            for k in range(n):
+                                Z[li, v, k] += w * P[i, k]
+                            z0[li, v] += w * q[i]
+                            jz[li, v] += abs(w) * js[i]
+            p0 = bp_off[li]
+            nb = bp_off[li + 1] - p0
+            nrm = 0.0
+            for k in range(n):
+                nrm += Z[li, j, k] * Z[li, j, k]
+            nrm = np.sqrt(nrm)
+            zc = z0[li, j]
+            if nb == 0 or nrm <= tol * jz[li, j]:
+                # no breakpoint, or constant on this path: one child (the piece of its value), no row
+                kpiece = 0
+                for t in range(nb):
+                    if zc - bp[p0 + t] > 0.0:
+                        kpiece += 1
+                next_piece[u] = kpiece
+                last_piece[u] = kpiece
+                has_row[u] = False
+            else:
+                s = D + u
+                for k in range(n):
+                    ra[s, k] = Z[li, j, k] / nrm
+                rc[s] = zc / nrm
+                next_piece[u] = 0
+                last_piece[u] = nb
+                has_row[u] = True
+            if on_resume[u] and resume[u] > next_piece[u]:  # skip the pieces before the resume pattern's
+                next_piece[u] = resume[u]
+        # the next child of depth u that exists
+        found = False
+        while next_piece[u] <= last_piece[u]:
+            kp = next_piece[u]
+            next_piece[u] += 1
+            # the child's simplex state: the parent's, with the unit's row basic in its piece's slab
+            m = mrows[u]
+            T[u + 1, :m] = T[u, :m]
+            t0[u + 1, :m] = t0[u, :m]
+            bv[u + 1, :m] = bv[u, :m]
+            val[u + 1, :m] = val[u, :m]
+            nbv[u + 1] = nbv[u]
+            y[u + 1] = y[u]
+            d[u + 1] = d[u]
+            where[u + 1] = where[u]
+            since[u + 1] = since[u]
+            if has_row[u]:
+                s = D + u
+                li = 0
+                while unit_start[li + 1] <= u:
+                    li += 1
+                p0 = bp_off[li]
+                nb = bp_off[li + 1] - p0
+                nrm = 0.0
+                for k in range(n):  # the row's range over the box bounds the outer pieces
+                    nrm += abs(ra[s, k]) * rad[k]
+                cz = rc[s] + _dot(ra[s], mid)
+                sc = np.sqrt(_dot(Z[li, u - unit_start[li]], Z[li, u - unit_start[li]]))
+                rlo = cz - nrm - 1.0 if kp == 0 else bp[p0 + kp - 1] / sc + margin
+                rhi = cz + nrm + 1.0 if kp == nb else bp[p0 + kp] / sc - margin
+                if rlo > rhi:
+                    continue
+                t0[u + 1, m] = _express(ra[s], n, T[u + 1], t0[u + 1], where[u + 1], coef) + rc[s]
+                T[u + 1, m] = coef
+                zv = t0[u + 1, m] + _dot(coef, y[u + 1])
+                bv[u + 1, m] = n + s
+                where[u + 1, n + s] = -m - 1
+                val[u + 1, m] = zv
+                vlo[n + s] = rlo
+                vhi[n + s] = rhi
+                m += 1
+                if zv < rlo - ftol or zv > rhi + ftol:  # the vertex is outside: re-solve
+                    if since[u + 1] >= REFRESH and _refactor(n, m, T[u + 1], t0[u + 1], bv[u + 1], nbv[u + 1],
+                                                             where[u + 1], ra, rc):
+                        since[u + 1] = 0
+                    ret, piv = _minimise(n, m, T[u + 1], t0[u + 1], bv[u + 1], nbv[u + 1], y[u + 1],
+                                         where[u + 1], d[u + 1], val[u + 1], vlo, vhi, ftol, max_pivots)
+                    n_lp += 1
+                    n_piv += piv
+                    since[u + 1] += piv
+                    if ret == -2:  # no such child
+                        continue
+                    if ret < 0:
+                        return out_pat, out_pt, n_out, False, FAILED_LP, n_lp, n_piv
+            mrows[u + 1] = m
+            pattern[u] = kp
+            on_resume[u + 1] = on_resume[u] and kp == resume[u]
+            found = True
+            break
+        if not found:
+            u -= 1
+            continue
+        u += 1
+        fresh = True
+    return out_pat, out_pt, n_out, True, OK, n_lp, n_piv
+
+
+def search(pk, lo: np.ndarray, hi: np.ndarray, Dg: np.ndarray, Dlo: np.ndarray, Dhi: np.ndarray,
+           cost: np.ndarray, tol: float, margin: float, ftol: float, max_new: int,
+           resume: np.ndarray | None = None, stop: np.ndarray | None = None,
+           max_pivots: int = 10_000) -> tuple:
+    """Depth-first search for the regions of a network (packed: :func:`._nd_geometry_kernels.pack`).
+
+    Parameters
+    ----------
+    pk : Packed
+    lo, hi : ndarrays of shape (n,)
+        A box around the domain (the inputs' bounds).
+    Dg, Dlo, Dhi : ndarrays of shape (D, n), (D,), (D,)
+        The domain's other rows, ``Dlo <= Dg x <= Dhi`` with unit-norm rows (``Dlo``
+        finite: the rows' minimum over the box, say).
+    cost : ndarray of shape (n,)
+        A generic direction: every node's LP minimises ``cost . x`` (only its
+        feasibility matters; a generic cost keeps the dual simplex from cycling), and
+        the witnesses are the minimising vertices.
+    tol : float
+        A unit whose gradient on a path cancels to ``tol`` of its magnitude is constant.
+    margin : float
+        Distance every witness keeps from every unit's hyperplane.
+    ftol : float
+        Primal feasibility tolerance of the LPs (well below ``margin``).
+    max_new : int
+        Stop after this many leaves (the search then is not done).
+    resume : int8 ndarray of shape (n_units,), optional
+        Continue after this pattern (the last leaf of an earlier call).
+    stop : int8 ndarray of shape (n_units,), optional
+        Stop after this pattern (lexicographically; the leaves come in that order).
+
+    Returns
+    -------
+    patterns : int8 ndarray (k, n_units)
+    points : ndarray (k, n), one witness per pattern
+    done : bool
+    status : int
+        ``OK``; ``FAILED_LP`` (an LP hit its pivot limit) or ``FAILED_CHECK`` (a witness
+        misses its rows): the caller falls back to another method.
+    n_lp, n_pivots : int
+
+    Examples
+    --------
+    Two crossing lines in the square ``[-1, 1]^2``: four regions.
+
+    >>> import numpy as np
+    >>> from reluscope import Network
+    >>> from reluscope.regions._nd_geometry import unit_table
+    >>> net = Network([(np.eye(2), np.zeros(2), "relu"), (np.ones((1, 2)), np.zeros(1), "identity")])
+    >>> pats, pts, done, status, *_ = search(
+    ...     unit_table(net, False).packed, -np.ones(2), np.ones(2), np.zeros((0, 2)), np.zeros(0),
+    ...     np.zeros(0), np.array([0.6, 0.8]), 1e-9, 1e-9, 1e-12, 100)
+    >>> pats.tolist(), done, status
+    ([[0, 0], [0, 1], [1, 0], [1, 1]], True, 0)
+    """
+    U = int(pk.unit_start[pk.n_split])
+    has = resume is not None
+    res = np.zeros(U, dtype=np.int8) if resume is None else np.ascontiguousarray(resume, dtype=np.int8)
+    has_stop = stop is not None
+    stp = np.zeros(U, dtype=np.int8) if stop is None else np.ascontiguousarray(stop, dtype=np.int8)
+    f64 = np.float64
+    pats, pts, k, done, status, n_lp, n_piv = _search(
+        pk.W, pk.w_off, pk.b, pk.b_off, pk.width, pk.bp, pk.bp_off, pk.slope, pk.icpt, pk.sl_off,
+        pk.n_split, pk.unit_start, np.ascontiguousarray(lo, dtype=f64), np.ascontiguousarray(hi, dtype=f64),
+        np.ascontiguousarray(Dg, dtype=f64).reshape(len(Dlo), len(lo)), np.ascontiguousarray(Dlo, dtype=f64),
+        np.ascontiguousarray(Dhi, dtype=f64), np.ascontiguousarray(cost, dtype=f64), float(tol), float(margin),
+        float(ftol), int(max_new), res, has, stp, has_stop, int(max_pivots))
+    return pats[:k], pts[:k], bool(done), int(status), int(n_lp), int(n_piv)
