@@ -146,7 +146,7 @@ def test_interrupted_search_resumes_from_its_checkpoint(tmp_path, monkeypatch):
         calls.append(k)
         if len(calls) == 4:
             raise KeyboardInterrupt
-        real_run(self, iv, k)
+        return real_run(self, iv, k)
 
     monkeypatch.setattr(nd_search._Search, "run", flaky)
     with pytest.raises(KeyboardInterrupt):

@@ -22,14 +22,13 @@ from .._atomic import atomic_path
 from .._errors import InvalidParameterError
 from ..domains import Box, Polytope
 from ._nd_geometry import UnitTable, patterns_at
-from ._threads import in_threads
 
 __all__ = ["SearchFailed", "search_regions"]
 
 _FORMAT = "reluscope.regions.nd-search/1"
 _FIRST_CHUNK = 256  # leaves per call of the kernel at first (doubling up to _MAX_CHUNK)
 _MAX_CHUNK = 8192
-_SPLITS_PER_THREAD = 4  # intervals per thread, for balance
+_SPLITS_PER_THREAD = 8  # intervals per thread (a thread takes the next when its own is done)
 
 
 class SearchFailed(Exception):
@@ -59,6 +58,16 @@ class _Interval:
         self.done = False
         self.chunk = _FIRST_CHUNK
 
+    def add(self, patterns: np.ndarray, points: np.ndarray, done: bool) -> None:
+        self.patterns.append(patterns)
+        self.points.append(points)
+        self.done = done
+        self.chunk = min(2 * self.chunk, _MAX_CHUNK)
+
+    @property
+    def size(self) -> int:
+        return sum(len(p) for p in self.patterns)
+
     @property
     def resume(self) -> np.ndarray | None:
         last = next((p for p in reversed(self.patterns) if len(p)), None)
@@ -82,8 +91,9 @@ class _Search:
         self.tol = tol
         self.compiled_check = compiled_check
 
-    def run(self, iv: _Interval, max_new: int) -> None:
-        """Search on in ``iv`` for at most ``max_new`` leaves (releases the GIL)."""
+    def run(self, iv: _Interval, max_new: int) -> tuple[np.ndarray, np.ndarray, bool]:
+        """The next (at most ``max_new``) leaves of ``iv``, their witnesses, and whether ``iv``
+        is then done (the kernel releases the GIL; ``iv`` is not changed)."""
         pats, pts, done, status, *_ = self.kernel.search(
             self.table.packed, self.lo, self.hi, self.Dg, self.Dlo, self.Dhi, self.cost, self.tol,
             self.margin, self.ftol, max_new, resume=iv.resume, stop=iv.stop)
@@ -91,10 +101,7 @@ class _Search:
             raise SearchFailed("an LP of the search failed")
         if len(pats) and not np.array_equal(patterns_at(self.table, pts, self.compiled_check), pats):
             raise SearchFailed("a witness point has another pattern than its leaf")
-        iv.patterns.append(pats)
-        iv.points.append(pts)
-        iv.done = done
-        iv.chunk = min(2 * iv.chunk, _MAX_CHUNK)
+        return pats, pts, done
 
 
 def _split(iv: _Interval, table: UnitTable, lo: np.ndarray, hi: np.ndarray, dom: Box | Polytope, k: int,
@@ -132,36 +139,37 @@ def search_regions(table: UnitTable, dom: Box | Polytope, rows: tuple[np.ndarray
     # one interval; a search that outlasts its first chunk is cut for the threads (a small
     # one is over before threads would pay)
     ivs = saved if saved is not None else [_Interval(None, None, U, n)]
-    split = saved is not None or n_jobs == 1 or max_regions is not None
+    split = saved is not None  # a resumed search goes on with its intervals
     total = sum(sum(len(p) for p in iv.patterns) for iv in ivs)
     if bar is not None:
         bar.update(total)
     last_save = time.monotonic()
+
+    def after_chunk(new: int) -> None:  # (under the pool's lock when threaded)
+        nonlocal total, last_save
+        total += new
+        if bar is not None:
+            bar.update(new)
+        if checkpoint is not None and time.monotonic() - last_save >= checkpoint_every:
+            _save(checkpoint, fp, ivs)
+            last_save = time.monotonic()
+
+    threaded = n_jobs > 1 and max_regions is None  # (max_regions: the first regions, in order)
     try:
         while True:
             pending = [iv for iv in ivs if not iv.done]
             if not pending or (max_regions is not None and total >= max_regions):
                 break
-            if max_regions is not None:  # in order: the first regions of the lexicographic order
-                pending = pending[:1]
-            batch = pending[:n_jobs]
-            room = None if max_regions is None else max_regions - total
-            jobs = [(iv, iv.chunk if room is None else min(iv.chunk, room)) for iv in batch]
-            if len(jobs) == 1:
-                search.run(*jobs[0])
-            else:
-                in_threads([lambda iv=iv, k=k: search.run(iv, k) for iv, k in jobs], len(jobs),
-                           single_blas=True)
-            new = sum(sum(len(p) for p in iv.patterns) for iv in ivs) - total
-            total += new
-            if not split and not ivs[0].done:
-                ivs = _split(ivs[0], table, search.lo, search.hi, dom, n_jobs * _SPLITS_PER_THREAD, compiled_check)
+            if threaded and split:
+                _pool(search, ivs, n_jobs, after_chunk)
+                break
+            iv = pending[0]
+            room = iv.chunk if max_regions is None else min(iv.chunk, max_regions - total)
+            iv.add(*search.run(iv, room))
+            after_chunk(len(iv.patterns[-1]))
+            if threaded and not iv.done:
+                ivs = _split(iv, table, search.lo, search.hi, dom, n_jobs * _SPLITS_PER_THREAD, compiled_check)
                 split = True
-            if bar is not None:
-                bar.update(new)
-            if checkpoint is not None and time.monotonic() - last_save >= checkpoint_every:
-                _save(checkpoint, fp, ivs)
-                last_save = time.monotonic()
     except KeyboardInterrupt:
         if checkpoint is not None:
             _save(checkpoint, fp, ivs)
@@ -174,6 +182,47 @@ def search_regions(table: UnitTable, dom: Box | Polytope, rows: tuple[np.ndarray
     if max_regions is not None and len(patterns) > max_regions:
         patterns, points, partial = patterns[:max_regions], points[:max_regions], True
     return patterns, points, partial
+
+
+def _pool(search: _Search, ivs: list[_Interval], n_jobs: int, after_chunk: Any) -> None:
+    """Run the unfinished intervals to their ends in ``n_jobs`` threads, each taking the next
+    one when its own is done (so no thread idles while work is left); ``after_chunk`` runs
+    under a lock after every chunk. On an error or Ctrl-C the running chunks finish, the
+    others are not started, and the error is raised."""
+    import threading
+    from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+
+    from threadpoolctl import threadpool_limits
+
+    lock = threading.Lock()
+    queue = [iv for iv in ivs if not iv.done]
+    stop = threading.Event()
+
+    def worker() -> None:
+        while not stop.is_set():
+            with lock:
+                if not queue:
+                    return
+                iv = queue.pop(0)
+            while not iv.done and not stop.is_set():
+                out = search.run(iv, iv.chunk)
+                with lock:
+                    iv.add(*out)
+                    after_chunk(len(out[0]))
+
+    with threadpool_limits(1, user_api="blas"), ThreadPoolExecutor(max_workers=n_jobs) as ex:
+        futures = [ex.submit(worker) for _ in range(n_jobs)]
+        try:
+            while True:
+                done, pending = wait(futures, timeout=0.25, return_when=FIRST_EXCEPTION)
+                for f in done:
+                    f.result()  # raises a worker's error
+                if not pending:
+                    return
+        except BaseException:
+            stop.set()
+            wait(futures)
+            raise
 
 
 def _save(path: str, fp: str, ivs: list[_Interval]) -> None:
