@@ -119,6 +119,22 @@ def test_max_regions_gives_the_first_patterns_in_order():
     assert not full.is_partial
 
 
+def test_both_pricing_rules_find_the_same_regions():
+    # steepest-edge pricing (the default from 256 inputs) and the largest violation
+    from reluscope.regions import _tree_kernels as tk
+
+    net = Network.random([7, 8, 6, 1], seed=8, bias_scale=0.5)
+    pk = unit_table(net, False).packed
+    args = (pk, -np.ones(7), np.ones(7), np.zeros((0, 7)), np.zeros(0), np.zeros(0),
+            np.linspace(0.3, 1.0, 7) / np.linalg.norm(np.linspace(0.3, 1.0, 7)), 1e-9, 2e-9, 2e-12, 10**5)
+    plain = tk.search(*args, steepest=False)
+    steep = tk.search(*args, steepest=True)
+    assert plain[2] and steep[2] and plain[3] == steep[3] == tk.OK
+    np.testing.assert_array_equal(plain[0], steep[0])
+    assert len(plain[0]) > 100
+    np.testing.assert_array_equal(net.pattern(steep[1]), steep[0])
+
+
 def test_threads_give_the_same_result(monkeypatch):
     net = Network.random([6, 8, 8, 1], seed=3)
     box = Box(-1.0, 1.0, dim=6)
@@ -163,7 +179,7 @@ def test_interrupted_search_resumes_from_its_checkpoint(tmp_path, monkeypatch):
         enumerate_regions(net, box, method="walk", checkpoint=str(path))
 
 
-def test_a_failed_search_falls_back_to_the_walk(monkeypatch):
+def test_a_failed_search_falls_back_to_the_walk(monkeypatch, tmp_path):
     net = Network.random([8, 5, 4, 1], seed=0)
     box = Box(-1.0, 1.0, dim=8)
     ref = enumerate_regions(net, box, method="walk")
@@ -176,6 +192,8 @@ def test_a_failed_search_falls_back_to_the_walk(monkeypatch):
     assert _keys(res) == _keys(ref)
     with pytest.raises(SolverError, match="method='walk'"):
         enumerate_regions(net, box, method="search")
+    with pytest.raises(SolverError, match="method='walk'"):  # a search's checkpoint is not the walk's
+        enumerate_regions(net, box, checkpoint=str(tmp_path / "c.npz"))
 
 
 def test_lazy_parts_are_computed_on_first_access():
@@ -217,9 +235,10 @@ def test_warnings_are_errors_and_none_is_raised():
     assert len(res) > 10 and not res.is_partial
 
 
+@pytest.mark.parametrize("steepest", [False, True])
 @pytest.mark.parametrize("infeasible", [False, True])
 @pytest.mark.parametrize("seed", range(8))
-def test_dual_simplex_matches_highs_and_its_tableau_rebuilds(seed, infeasible):
+def test_dual_simplex_matches_highs_and_its_tableau_rebuilds(seed, infeasible, steepest):
     # the search's LP kernel on a random LP in a box (ranged rows), against scipy's HiGHS;
     # then the tableau after the pivots equals one rebuilt from the rows (no drift)
     from scipy.optimize import linprog
@@ -242,7 +261,7 @@ def test_dual_simplex_matches_highs_and_its_tableau_rebuilds(seed, infeasible):
     where = np.concatenate([np.arange(n), -np.arange(1, m + 1)])
     y, d, val = -np.ones(n), cost.copy(), np.zeros(m)
     vlo, vhi = np.concatenate([-np.ones(n), lo_r]), np.concatenate([np.ones(n), hi_r])
-    status, pivots = tk._minimise(n, m, T, t0, bv, nbv, y, where, d, val, vlo, vhi, 1e-12, 1000)
+    status, pivots = tk._minimise(n, m, T, t0, bv, nbv, y, where, d, val, vlo, vhi, 1e-12, 1000, steepest)
     ref = linprog(cost, A_ub=np.vstack([A, -A]), b_ub=np.concatenate([hi_r, -lo_r]), bounds=[(-1, 1)] * n,
                   method="highs")
     if infeasible:

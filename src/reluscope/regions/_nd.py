@@ -287,7 +287,7 @@ def enumerate(  # noqa: A001 - the public name is regions.enumerate
     domain's boundary cuts thinner than ``tol``). Its regions come in lexicographic
     order of their patterns, so with ``max_regions`` it returns the first ones in that
     order. Should its LPs fail (ill-conditioned weights), ``method="auto"`` falls back
-    to the walk.
+    to the walk (unless it writes a checkpoint: then it raises ``SolverError``).
 
     Other networks over all of ``R^n``: a region counts when a ball of radius ``tol``
     times the scale fits in it anywhere, however far out. A thin unbounded region
@@ -348,16 +348,16 @@ def enumerate(  # noqa: A001 - the public name is regions.enumerate
                                     "(all of R^n): use method='walk'.")
     rows = _domain_rows(dom, net.n_in)
     full_table = unit_table(net, include_output)
-    analyse = _Analyser(backend, check_n_jobs(n_jobs), _outer_box(dom), len(rows[1]))
-    if method == "search" or (method == "auto" and dom is not None and net.n_in >= _SEARCH_MIN_DIM
-                              and analyse.compiled):
-        try:
-            return _enumerate_search(net, dom, rows, full_table, analyse, include_output=include_output,
-                                     max_regions=max_regions, checkpoint=checkpoint, progress=progress, tol=tol,
-                                     map_tol=map_tol, checkpoint_every=checkpoint_every)
-        except SearchFailed as exc:
-            if method == "search":
-                raise SolverError(f"The region search failed ({exc}); try method='walk'.") from exc
+    if method == "search" or (method == "auto" and dom is not None and net.n_in >= _SEARCH_MIN_DIM):
+        analyse = _Analyser(backend, check_n_jobs(n_jobs), _outer_box(dom), len(rows[1]))
+        if method == "search" or analyse.compiled:  # (without numba "auto" walks)
+            try:
+                return _enumerate_search(net, dom, rows, full_table, analyse, include_output=include_output,
+                                         max_regions=max_regions, checkpoint=checkpoint, progress=progress,
+                                         tol=tol, map_tol=map_tol, checkpoint_every=checkpoint_every)
+            except SearchFailed as exc:
+                if method == "search" or checkpoint is not None:  # (the checkpoint is the search's)
+                    raise SolverError(f"The region search failed ({exc}); try method='walk'.") from exc
     # without biases every region is a cone at the origin: over all of R^n the walk runs in
     # the box [-1, 1]^n, where each cone and each of its facets is full-dimensional, so that
     # no LP has to go far out (see Notes)
