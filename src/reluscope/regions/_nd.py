@@ -329,6 +329,17 @@ def enumerate(  # noqa: A001 - the public name is regions.enumerate
     >>> res3 = enumerate_regions(net3, Box(-1.0, 1.0, dim=3))
     >>> bool(np.all(net3.pattern(res3.centres) == res3.patterns))
     True
+
+    In 10 dimensions ``"auto"`` searches; the patterns and witness points come first, the
+    geometry when asked for:
+
+    >>> net10 = Network.random([10, 6, 6, 1], seed=0)
+    >>> res10 = enumerate_regions(net10, Box(-1.0, 1.0, dim=10))
+    >>> bool(np.all(net10.pattern(res10.points) == res10.patterns))
+    True
+    >>> walk = enumerate_regions(net10, Box(-1.0, 1.0, dim=10), method="walk")
+    >>> res10.n_activation_regions == walk.n_activation_regions
+    True
     """
     if not isinstance(net, Network):
         raise InvalidParameterError(f"'net' must be a reluscope Network; got {type(net).__name__}.")
