@@ -22,7 +22,13 @@ the domain's box, each row ``z = a x + c`` by its slab or by its range over the 
 so every basis is dual feasible and a child starts where its parent stopped, usually
 a few pivots from its optimum or from the proof that its slab misses ``P``: no phase
 one, no factorisation. A node's tableau has one row per decided unit (``m <=
-n_units``) and one column per input, and a pivot costs ``O(m n)``. A tableau that
+n_units``) and one column per input, and a pivot costs ``O(m n)``.
+
+Most LPs prove that a slab misses the node's polyhedron: a unit stable there. So on
+entering a layer past the first (all earlier units decided: the layer's units are
+affine on the whole subtree), each of its other units' pieces is tested once against
+that node's polyhedron, and a piece it misses is skipped by every node below (on the
+64-input digits MLPs this halves the LPs). A tableau that
 has seen ``REFRESH`` pivots along its path is rebuilt from the rows (one ``k x k``
 solve, ``k <= m``), and every leaf's witness is checked against the rows themselves.
 
@@ -328,6 +334,60 @@ def _dot(a: np.ndarray, x: np.ndarray) -> float:
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
+def _open(a: int, b: int, s: int, rlo: float, rhi: float, n: int, T: np.ndarray, t0: np.ndarray, bv: np.ndarray,
+          nbv: np.ndarray, y: np.ndarray, d: np.ndarray, where: np.ndarray, val: np.ndarray, mrows: np.ndarray,
+          since: np.ndarray, ra: np.ndarray, rc: np.ndarray, vlo: np.ndarray, vhi: np.ndarray, coef: np.ndarray,
+          ftol: float, max_pivots: int, steepest: bool) -> tuple[int, int, int]:
+    """State ``b``: state ``a`` with row slot ``s`` basic in ``[rlo, rhi]``, re-solved if its vertex
+    is outside. Returns ``(status, lps, pivots)``: status 1 (the slab meets the polyhedron), 0
+    (it does not) or -1 (the LP failed)."""
+    m = mrows[a]
+    T[b, :m] = T[a, :m]
+    t0[b, :m] = t0[a, :m]
+    bv[b, :m] = bv[a, :m]
+    val[b, :m] = val[a, :m]
+    nbv[b] = nbv[a]
+    y[b] = y[a]
+    d[b] = d[a]
+    where[b] = where[a]
+    since[b] = since[a]
+    t0[b, m] = _express(ra[s], n, T[b], t0[b], where[b], coef) + rc[s]
+    T[b, m] = coef
+    zv = t0[b, m] + _dot(coef, y[b])
+    bv[b, m] = n + s
+    where[b, n + s] = -m - 1
+    val[b, m] = zv
+    vlo[n + s] = rlo
+    vhi[n + s] = rhi
+    m += 1
+    mrows[b] = m
+    if rlo - ftol <= zv <= rhi + ftol:  # the vertex is inside: no LP
+        return 1, 0, 0
+    if since[b] >= REFRESH and _refactor(n, m, T[b], t0[b], bv[b], nbv[b], where[b], ra, rc):
+        since[b] = 0
+    ret, piv = _minimise(n, m, T[b], t0[b], bv[b], nbv[b], y[b], where[b], d[b], val[b], vlo, vhi, ftol,
+                         max_pivots, steepest)
+    since[b] += piv
+    if ret == -2:
+        return 0, 1, piv
+    return (1 if ret == 0 else -1), 1, piv
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _slab(s: int, kp: int, nb: int, p0: int, bp: np.ndarray, rsc: np.ndarray, ra: np.ndarray, rc: np.ndarray,
+          mid: np.ndarray, rad: np.ndarray, margin: float) -> tuple[float, float]:
+    """Bounds of row slot ``s`` (a unit's pre-activation over its norm) on piece ``kp`` of ``nb + 1``,
+    with the margin; the outer pieces end at the row's range over the box."""
+    half = 0.0
+    for k in range(len(mid)):
+        half += abs(ra[s, k]) * rad[k]
+    cz = rc[s] + _dot(ra[s], mid)
+    rlo = cz - half - 1.0 if kp == 0 else bp[p0 + kp - 1] / rsc[s] + margin
+    rhi = cz + half + 1.0 if kp == nb else bp[p0 + kp] / rsc[s] - margin
+    return rlo, rhi
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
 def _search(W: np.ndarray, w_off: np.ndarray, b: np.ndarray, b_off: np.ndarray, width: np.ndarray,
             bp: np.ndarray, bp_off: np.ndarray, slope: np.ndarray, icpt: np.ndarray, sl_off: np.ndarray,
             n_split: int, unit_start: np.ndarray, lo: np.ndarray, hi: np.ndarray, Dg: np.ndarray,
@@ -354,16 +414,19 @@ def _search(W: np.ndarray, w_off: np.ndarray, b: np.ndarray, b_off: np.ndarray, 
         vlo[n + i] = Dlo[i]
         vhi[n + i] = Dhi[i]
     # one simplex state per depth: tableau, basis, nonbasic values, reduced costs
-    T = np.zeros((U + 1, M, n))
-    t0 = np.zeros((U + 1, M))
-    bv = np.zeros((U + 1, M), dtype=np.int64)
-    nbv = np.zeros((U + 1, n), dtype=np.int64)
-    y = np.zeros((U + 1, n))
-    d = np.zeros((U + 1, n))
-    where = np.zeros((U + 1, V), dtype=np.int64)
-    mrows = np.zeros(U + 1, dtype=np.int64)
-    since = np.zeros(U + 1, dtype=np.int64)  # pivots since the tableau was last rebuilt
-    val = np.zeros((U + 1, M))
+    S = U + 2  # one state per depth, and a scratch state (U + 1) for the layer probes
+    T = np.zeros((S, M, n))
+    t0 = np.zeros((S, M))
+    bv = np.zeros((S, M), dtype=np.int64)
+    nbv = np.zeros((S, n), dtype=np.int64)
+    y = np.zeros((S, n))
+    d = np.zeros((S, n))
+    where = np.zeros((S, V), dtype=np.int64)
+    mrows = np.zeros(S, dtype=np.int64)
+    since = np.zeros(S, dtype=np.int64)  # pivots since the tableau was last rebuilt
+    val = np.zeros((S, M))
+    rsc = np.ones(M)  # each unit row's norm before normalising
+    dead = np.zeros((U, np.max(bp_off[1:] - bp_off[:-1]) + 1), dtype=np.bool_)  # pieces proven empty
     for k in range(n):  # root: every input nonbasic, the domain's rows basic
         nbv[0, k] = k
         where[0, k] = k
@@ -486,9 +549,36 @@ def _search(W: np.ndarray, w_off: np.ndarray, b: np.ndarray, b_off: np.ndarray, 
                 for k in range(n):
                     ra[s, k] = Z[li, j, k] / nrm
                 rc[s] = zc / nrm
+                rsc[s] = nrm
                 next_piece[u] = 0
                 last_piece[u] = nb
                 has_row[u] = True
+            if j == 0 and li > 0 and nb > 0:
+                # entering a layer past the first: which pieces of its other units the whole
+                # polyhedron misses (then so does every node below; their LPs are spared)
+                for v in range(1, width[li + 1]):
+                    uv = u + v
+                    dead[uv, :] = False
+                    nv = np.sqrt(_dot(Z[li, v], Z[li, v]))
+                    if nv <= tol * jz[li, v]:
+                        continue
+                    sv = D + uv
+                    for k in range(n):
+                        ra[sv, k] = Z[li, v, k] / nv
+                    rc[sv] = z0[li, v] / nv
+                    rsc[sv] = nv
+                    for kp in range(nb + 1):
+                        rlo, rhi = _slab(sv, kp, nb, p0, bp, rsc, ra, rc, mid, rad, margin)
+                        if rlo > rhi:
+                            dead[uv, kp] = True
+                            continue
+                        st, lps, piv = _open(u, U + 1, sv, rlo, rhi, n, T, t0, bv, nbv, y, d, where, val, mrows,
+                                             since, ra, rc, vlo, vhi, coef, ftol, max_pivots, steepest)
+                        n_lp += lps
+                        n_piv += piv
+                        if st < 0:
+                            return out_pat, out_pt, n_out, False, FAILED_LP, n_lp, n_piv
+                        dead[uv, kp] = st == 0
             if on_resume[u] and resume[u] > next_piece[u]:  # skip the pieces before the resume pattern's
                 next_piece[u] = resume[u]
         # the next child of depth u that exists
@@ -497,56 +587,37 @@ def _search(W: np.ndarray, w_off: np.ndarray, b: np.ndarray, b_off: np.ndarray, 
             kp = next_piece[u]
             next_piece[u] += 1
             # the child's simplex state: the parent's, with the unit's row basic in its piece's slab
-            m = mrows[u]
-            T[u + 1, :m] = T[u, :m]
-            t0[u + 1, :m] = t0[u, :m]
-            bv[u + 1, :m] = bv[u, :m]
-            val[u + 1, :m] = val[u, :m]
-            nbv[u + 1] = nbv[u]
-            y[u + 1] = y[u]
-            d[u + 1] = d[u]
-            where[u + 1] = where[u]
-            since[u + 1] = since[u]
             if has_row[u]:
-                s = D + u
+                if dead[u, kp]:
+                    continue
+                sl = D + u
                 li = 0
                 while unit_start[li + 1] <= u:
                     li += 1
                 p0 = bp_off[li]
-                nb = bp_off[li + 1] - p0
-                nrm = 0.0
-                for k in range(n):  # the row's range over the box bounds the outer pieces
-                    nrm += abs(ra[s, k]) * rad[k]
-                cz = rc[s] + _dot(ra[s], mid)
-                sc = np.sqrt(_dot(Z[li, u - unit_start[li]], Z[li, u - unit_start[li]]))
-                rlo = cz - nrm - 1.0 if kp == 0 else bp[p0 + kp - 1] / sc + margin
-                rhi = cz + nrm + 1.0 if kp == nb else bp[p0 + kp] / sc - margin
+                rlo, rhi = _slab(sl, kp, bp_off[li + 1] - p0, p0, bp, rsc, ra, rc, mid, rad, margin)
                 if rlo > rhi:
                     continue
-                t0[u + 1, m] = _express(ra[s], n, T[u + 1], t0[u + 1], where[u + 1], coef) + rc[s]
-                T[u + 1, m] = coef
-                zv = t0[u + 1, m] + _dot(coef, y[u + 1])
-                bv[u + 1, m] = n + s
-                where[u + 1, n + s] = -m - 1
-                val[u + 1, m] = zv
-                vlo[n + s] = rlo
-                vhi[n + s] = rhi
-                m += 1
-                if zv < rlo - ftol or zv > rhi + ftol:  # the vertex is outside: re-solve
-                    if since[u + 1] >= REFRESH and _refactor(n, m, T[u + 1], t0[u + 1], bv[u + 1], nbv[u + 1],
-                                                             where[u + 1], ra, rc):
-                        since[u + 1] = 0
-                    ret, piv = _minimise(n, m, T[u + 1], t0[u + 1], bv[u + 1], nbv[u + 1], y[u + 1],
-                                         where[u + 1], d[u + 1], val[u + 1], vlo, vhi, ftol, max_pivots,
-                                         steepest)
-                    n_lp += 1
-                    n_piv += piv
-                    since[u + 1] += piv
-                    if ret == -2:  # no such child
-                        continue
-                    if ret < 0:
-                        return out_pat, out_pt, n_out, False, FAILED_LP, n_lp, n_piv
-            mrows[u + 1] = m
+                st, lps, piv = _open(u, u + 1, sl, rlo, rhi, n, T, t0, bv, nbv, y, d, where, val, mrows, since,
+                                     ra, rc, vlo, vhi, coef, ftol, max_pivots, steepest)
+                n_lp += lps
+                n_piv += piv
+                if st < 0:
+                    return out_pat, out_pt, n_out, False, FAILED_LP, n_lp, n_piv
+                if st == 0:  # no such child
+                    continue
+            else:  # a constant unit: the same polyhedron
+                m = mrows[u]
+                T[u + 1, :m] = T[u, :m]
+                t0[u + 1, :m] = t0[u, :m]
+                bv[u + 1, :m] = bv[u, :m]
+                val[u + 1, :m] = val[u, :m]
+                nbv[u + 1] = nbv[u]
+                y[u + 1] = y[u]
+                d[u + 1] = d[u]
+                where[u + 1] = where[u]
+                since[u + 1] = since[u]
+                mrows[u + 1] = m
             pattern[u] = kp
             on_resume[u + 1] = on_resume[u] and kp == resume[u]
             found = True
