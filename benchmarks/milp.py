@@ -258,7 +258,8 @@ def main() -> None:
     tables = set(args.tables.split(","))
     t0 = time.perf_counter()
     # compile (or load) the n-D kernels outside the timings
-    enumerate_regions(Network.random([2, 3, 1], seed=0), Box(-1.0, 1.0, dim=2))
+    for method in ("walk", "search"):
+        enumerate_regions(Network.random([2, 3, 1], seed=0), Box(-1.0, 1.0, dim=2), method=method)
     print(f"## MILP counting benchmark ({platform.processor() or platform.machine()}, "
           f"python {platform.python_version()}, one solver thread)")
     quick = args.quick

@@ -17,6 +17,12 @@ batched LPs and no LP solver call per facet).
 Degenerate networks are normal: rows of units constant on a region are dropped,
 coincident rows are one facet, and a region (or facet) whose Chebyshev radius is
 at most ``tol`` times the domain's scale is too thin to count.
+
+On a bounded domain a second method counts and lists regions without their facets:
+a depth-first search over the units with warm-started dual simplex LPs
+(:mod:`._nd_search`, :mod:`._tree_kernels`; ``method="search"``, the default from 8
+inputs up). Its results compute the maps and the geometry on first access, with this
+module's batch analysis (:func:`_geometry_of`).
 """
 
 from __future__ import annotations
