@@ -3,10 +3,10 @@
 The compiled search (:mod:`._tree_kernels`) runs in chunks of leaves; between
 chunks this module checks every witness (its pattern must be the leaf's), updates
 the progress bar, saves checkpoints and honours ``max_regions`` and Ctrl-C. With
-several threads the patterns are split lexicographically at the patterns of
+several threads the remaining patterns are cut lexicographically at the patterns of
 random points in the domain once the first chunk shows that the search is not
-small, and each thread searches one interval (the search releases the GIL); the
-intervals' leaves, concatenated, are the one-thread result.
+small, and a pool of threads takes the intervals one after another (the kernel
+releases the GIL); the intervals' leaves, concatenated, are the one-thread result.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from .._atomic import atomic_path
-from .._errors import InvalidParameterError
+from .._errors import InvalidParameterError, SolverError
 from ..domains import Box, Polytope
 from ._nd_geometry import UnitTable, patterns_at
 
@@ -31,8 +31,9 @@ _MAX_CHUNK = 8192
 _SPLITS_PER_THREAD = 8  # intervals per thread (a thread takes the next when its own is done)
 
 
-class SearchFailed(Exception):
-    """The search's LPs failed, or a witness has another pattern (ill-conditioned rows)."""
+class SearchFailed(SolverError):
+    """The search's LPs failed, or a witness missed its region (ill-conditioned rows); the
+    caller falls back to the walk or raises a plain :class:`SolverError`."""
 
 
 def _bounds(dom: Box | Polytope, rows: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, ...]:
@@ -65,10 +66,6 @@ class _Interval:
         self.chunk = min(2 * self.chunk, _MAX_CHUNK)
 
     @property
-    def size(self) -> int:
-        return sum(len(p) for p in self.patterns)
-
-    @property
     def resume(self) -> np.ndarray | None:
         last = next((p for p in reversed(self.patterns) if len(p)), None)
         return self.start if last is None else last[-1]
@@ -97,8 +94,10 @@ class _Search:
         pats, pts, done, status, *_ = self.kernel.search(
             self.table.packed, self.lo, self.hi, self.Dg, self.Dlo, self.Dhi, self.cost, self.tol,
             self.margin, self.ftol, max_new, resume=iv.resume, stop=iv.stop)
+        if status == self.kernel.FAILED_LP:
+            raise SearchFailed("an LP of the search hit its pivot limit")
         if status != self.kernel.OK:
-            raise SearchFailed("an LP of the search failed")
+            raise SearchFailed("a witness point missed its rows by half the margin: the tableau drifted")
         if len(pats) and not np.array_equal(patterns_at(self.table, pts, self.compiled_check), pats):
             raise SearchFailed("a witness point has another pattern than its leaf")
         return pats, pts, done
