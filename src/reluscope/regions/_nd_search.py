@@ -11,17 +11,15 @@ releases the GIL); the intervals' leaves, concatenated, are the one-thread resul
 
 from __future__ import annotations
 
-import os
 import time
-import zipfile
 from typing import Any
 
 import numpy as np
 
-from .._atomic import atomic_path
-from .._errors import InvalidParameterError, SolverError
+from .._errors import SolverError
 from ..domains import Box, Polytope
 from ._nd_geometry import UnitTable, patterns_at
+from ._nd_state import read_checkpoint, write_checkpoint
 
 __all__ = ["SearchFailed", "search_regions"]
 
@@ -228,7 +226,7 @@ def _save(path: str, fp: str, ivs: list[_Interval]) -> None:
     """The intervals' leaves and state, atomically (``.npz``, no pickles)."""
     U = ivs[0].patterns[0].shape[1]
     none = np.full(U, -1, dtype=np.int8)
-    arrays: dict[str, np.ndarray] = {"format": np.array(_FORMAT), "fingerprint": np.array(fp)}
+    arrays: dict[str, np.ndarray] = {}
     for i, iv in enumerate(ivs):
         arrays[f"patterns_{i}"] = np.concatenate(iv.patterns)
         arrays[f"points_{i}"] = np.concatenate(iv.points)
@@ -236,26 +234,13 @@ def _save(path: str, fp: str, ivs: list[_Interval]) -> None:
         arrays[f"stop_{i}"] = none if iv.stop is None else iv.stop
         arrays[f"done_{i}"] = np.array(iv.done)
     arrays["n_intervals"] = np.array(len(ivs))
-    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
-        np.savez(fh, **arrays)
+    write_checkpoint(path, _FORMAT, fp, arrays)
 
 
 def _load(path: str, fp: str, U: int, n: int) -> list[_Interval] | None:
-    if not os.path.exists(path):
+    data = read_checkpoint(path, _FORMAT, fp, "region-search")
+    if data is None:
         return None
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            data = {k: z[k] for k in z.files}
-    except (OSError, ValueError, zipfile.BadZipFile) as exc:
-        raise InvalidParameterError(
-            f"'checkpoint' file {os.fspath(path)!r} cannot be read as a region-search "
-            f"checkpoint ({exc}); delete it or pass another path."
-        ) from exc
-    if str(data.get("format", "")) != _FORMAT or str(data.get("fingerprint", "")) != fp:
-        raise InvalidParameterError(
-            f"'checkpoint' file {os.fspath(path)!r} was written for a different network, "
-            "domain or options; delete it or pass another path."
-        )
     ivs = []
     for i in range(int(data["n_intervals"])):
         start, stop = data[f"start_{i}"], data[f"stop_{i}"]

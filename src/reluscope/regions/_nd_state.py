@@ -20,7 +20,7 @@ from .._atomic import atomic_path
 from .._errors import InvalidParameterError
 from ..network import Network
 
-__all__ = ["WalkState", "fingerprint"]
+__all__ = ["WalkState", "fingerprint", "write_checkpoint", "read_checkpoint"]
 
 _FORMAT = "reluscope.regions.nd/1"
 
@@ -116,30 +116,15 @@ class WalkState:
     def save(self, path: str | os.PathLike, fp: str) -> None:
         """Write the state atomically to ``path`` (``.npz`` content)."""
         arrays = {k: b.view() for k, b in self.out.items()}
-        arrays.update(
-            format=np.array(_FORMAT), fingerprint=np.array(fp), head=np.array(self.head),
-            patterns=self.patterns.view(), seeds=self.seeds.view(), status=self.status.view(),
-        )
-        with atomic_path(path) as tmp, open(tmp, "wb") as fh:
-            np.savez(fh, **arrays)
+        arrays.update(head=np.array(self.head), patterns=self.patterns.view(), seeds=self.seeds.view(),
+                      status=self.status.view())
+        write_checkpoint(path, _FORMAT, fp, arrays)
 
     def load(self, path: str | os.PathLike, fp: str) -> bool:
         """Resume from ``path`` if it exists; False when there is no such file."""
-        if not os.path.exists(path):
+        data = read_checkpoint(path, _FORMAT, fp, "region-walk")
+        if data is None:
             return False
-        try:
-            with np.load(path, allow_pickle=False) as z:
-                data = {k: z[k] for k in z.files}
-        except (OSError, ValueError, zipfile.BadZipFile) as exc:
-            raise InvalidParameterError(
-                f"'checkpoint' file {os.fspath(path)!r} cannot be read as a region-walk "
-                f"checkpoint ({exc}); delete it or pass another path."
-            ) from exc
-        if str(data.get("format", "")) != _FORMAT or str(data.get("fingerprint", "")) != fp:
-            raise InvalidParameterError(
-                f"'checkpoint' file {os.fspath(path)!r} was written for a different network, "
-                "domain or options; delete it or pass another path."
-            )
         self.head = int(data["head"])
         self.patterns.extend(data["patterns"])
         self.seeds.extend(data["seeds"])
@@ -150,3 +135,30 @@ class WalkState:
         for k in self.out:
             self.out[k].extend(data[k])
         return True
+
+
+def write_checkpoint(path: str | os.PathLike, fmt: str, fp: str, arrays: dict[str, np.ndarray]) -> None:
+    """Write ``arrays`` with the format tag and fingerprint to ``path``, atomically (``.npz``)."""
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+        np.savez(fh, format=np.array(fmt), fingerprint=np.array(fp), **arrays)
+
+
+def read_checkpoint(path: str | os.PathLike, fmt: str, fp: str, what: str) -> dict[str, np.ndarray] | None:
+    """The arrays of the checkpoint at ``path`` (None if there is no file), after checking that it
+    is a ``fmt`` checkpoint of the same problem (fingerprint ``fp``); ``what`` names it in errors."""
+    if not os.path.exists(path):
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            data = {k: z[k] for k in z.files}
+    except (OSError, ValueError, zipfile.BadZipFile) as exc:
+        raise InvalidParameterError(
+            f"'checkpoint' file {os.fspath(path)!r} cannot be read as a {what} "
+            f"checkpoint ({exc}); delete it or pass another path."
+        ) from exc
+    if str(data.get("format", "")) != fmt or str(data.get("fingerprint", "")) != fp:
+        raise InvalidParameterError(
+            f"'checkpoint' file {os.fspath(path)!r} was written for a different network, "
+            "domain or options; delete it or pass another path."
+        )
+    return data
