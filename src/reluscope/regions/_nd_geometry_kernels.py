@@ -115,6 +115,54 @@ def patterns_at(pk: Packed, x: np.ndarray) -> np.ndarray:
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
+def _affine(W: np.ndarray, w0: int, b: np.ndarray, b0: int, win: int, wout: int, first: bool, P: np.ndarray,
+            q: np.ndarray, js: np.ndarray, zs: np.ndarray, Z: np.ndarray, z0: np.ndarray, jz: np.ndarray,
+            zz: np.ndarray) -> None:
+    """A layer's pre-activations as maps of the input ``x``: ``Z x + z0`` (rows ``:wout``) from its
+    inputs' maps ``P x + q`` (``x`` itself for the first layer), with the cancellation-free
+    magnitudes of their gradients (``jz``, from ``js``: row sums of ``|.|``) and constants (``zz``,
+    from ``zs``). Shared by every compiled forward pass (here and :mod:`._tree_kernels`)."""
+    n = Z.shape[1]
+    for u in range(wout):
+        z0[u] = b[b0 + u]
+        zz[u] = abs(b[b0 + u])
+        jz[u] = 0.0
+        if first:  # the weights themselves: no product with the identity
+            for k in range(n):
+                w = W[w0 + u * n + k]
+                Z[u, k] = w
+                jz[u] += abs(w)
+            continue
+        for k in range(n):
+            Z[u, k] = 0.0
+        for i in range(win):
+            w = W[w0 + u * win + i]
+            if w != 0.0:
+                for k in range(n):
+                    Z[u, k] += w * P[i, k]
+                z0[u] += w * q[i]
+                jz[u] += abs(w) * js[i]
+                zz[u] += abs(w) * zs[i]
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _activate(pieces: np.ndarray, slope: np.ndarray, icpt: np.ndarray, s0: int, ns: int, wout: int,
+              Z: np.ndarray, z0: np.ndarray, jz: np.ndarray, zz: np.ndarray, P: np.ndarray, q: np.ndarray,
+              js: np.ndarray, zs: np.ndarray) -> None:
+    """The layer's outputs as maps of ``x``, ``P x + q`` (and magnitudes ``js``, ``zs``), on the
+    pieces ``pieces[:wout]`` of its units (a linear layer has one piece: the index is clamped)."""
+    n = Z.shape[1]
+    for u in range(wout):
+        kk = min(np.int64(pieces[u]), ns - 1)
+        sl, ic = slope[s0 + kk], icpt[s0 + kk]
+        for k in range(n):
+            P[u, k] = sl * Z[u, k]
+        q[u] = sl * z0[u] + ic
+        js[u] = abs(sl) * jz[u]
+        zs[u] = abs(sl) * zz[u] + abs(ic)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
 def _halfspaces(W: np.ndarray, w_off: np.ndarray, b: np.ndarray, b_off: np.ndarray, width: np.ndarray,
                 bp: np.ndarray, bp_off: np.ndarray, slope: np.ndarray, icpt: np.ndarray, sl_off: np.ndarray,
                 n_split: int, unit_start: np.ndarray, row_start: np.ndarray, patterns: np.ndarray, tol: float,
@@ -142,12 +190,6 @@ def _halfspaces(W: np.ndarray, w_off: np.ndarray, b: np.ndarray, b_off: np.ndarr
     z0 = np.empty(wmax)
     jz = np.empty(wmax)
     zz = np.empty(wmax)
-    # the first layer's maps are the same for every pattern: its weights and biases
-    w1 = width[1]
-    jz1 = np.zeros(w1)
-    for u in range(w1):
-        for k in range(n):
-            jz1[u] += abs(W[u * n + k])
     for r in range(R):
         for d in range(len(Dh)):  # the domain's rows, after the units'
             for k in range(n):
@@ -155,27 +197,9 @@ def _halfspaces(W: np.ndarray, w_off: np.ndarray, b: np.ndarray, b_off: np.ndarr
             h[r, M + d] = Dh[d]
         for li in range(L):
             win, wout = width[li], width[li + 1]
-            w0, b0, p0, s0 = w_off[li], b_off[li], bp_off[li], sl_off[li]
+            p0, s0 = bp_off[li], sl_off[li]
             nb, ns = bp_off[li + 1] - p0, sl_off[li + 1] - s0
-            for u in range(wout):
-                z0[u] = b[b0 + u]
-                zz[u] = abs(b[b0 + u])
-                if li == 0:
-                    for k in range(n):
-                        Z[u, k] = W[u * n + k]
-                    jz[u] = jz1[u]
-                    continue
-                for k in range(n):
-                    Z[u, k] = 0.0
-                jz[u] = 0.0
-                for i in range(win):
-                    w = W[w0 + u * win + i]
-                    if w != 0.0:
-                        for k in range(n):
-                            Z[u, k] += w * P[i, k]
-                        z0[u] += w * q[i]
-                        jz[u] += abs(w) * js[i]
-                        zz[u] += abs(w) * zs[i]
+            _affine(W, w_off[li], b, b_off[li], win, wout, li == 0, P, q, js, zs, Z, z0, jz, zz)
             if li >= n_split:
                 for u in range(wout):
                     for k in range(n):
@@ -205,13 +229,7 @@ def _halfspaces(W: np.ndarray, w_off: np.ndarray, b: np.ndarray, b_off: np.ndarr
                             feasible[r] = False
                         if const and abs(rhs) <= eps:
                             degenerate[r] = True
-                kk = min(k_piece, ns - 1)
-                sl, ic = slope[s0 + kk], icpt[s0 + kk]
-                for k in range(n):
-                    P[u, k] = sl * Z[u, k]
-                q[u] = sl * z0[u] + ic
-                js[u] = abs(sl) * jz[u]
-                zs[u] = abs(sl) * zz[u] + abs(ic)
+            _activate(patterns[r, unit_start[li]:], slope, icpt, s0, ns, wout, Z, z0, jz, zz, P, q, js, zs)
         if n_split == L:  # every layer splits: the output map is the last post-activation
             for u in range(n_out):
                 for k in range(n):
@@ -261,37 +279,24 @@ def _output_maps(W: np.ndarray, w_off: np.ndarray, b: np.ndarray, b_off: np.ndar
     c_out = np.zeros((R, n_out))
     P = np.empty((wmax, n))
     q = np.empty(wmax)
+    js = np.empty(wmax)
+    zs = np.empty(wmax)
     Z = np.empty((wmax, n))
     z0 = np.empty(wmax)
+    jz = np.empty(wmax)
+    zz = np.empty(wmax)
     for r in range(R):
         for li in range(L):
-            win, wout = width[li], width[li + 1]
-            w0, b0, s0 = w_off[li], b_off[li], sl_off[li]
-            ns = sl_off[li + 1] - s0
-            for u in range(wout):
-                z0[u] = b[b0 + u]
-                for k in range(n):
-                    Z[u, k] = W[w0 + u * win + k] if li == 0 else 0.0
-                if li == 0:
-                    continue
-                for i in range(win):
-                    w = W[w0 + u * win + i]
-                    if w != 0.0:
-                        for k in range(n):
-                            Z[u, k] += w * P[i, k]
-                        z0[u] += w * q[i]
+            wout = width[li + 1]
+            _affine(W, w_off[li], b, b_off[li], width[li], wout, li == 0, P, q, js, zs, Z, z0, jz, zz)
             if li >= n_split:
                 for u in range(wout):
                     for k in range(n):
                         A_out[r, u, k] = Z[u, k]
                     c_out[r, u] = z0[u]
                 break
-            for u in range(wout):
-                kk = min(np.int64(patterns[r, unit_start[li] + u]), ns - 1)
-                sl, ic = slope[s0 + kk], icpt[s0 + kk]
-                for k in range(n):
-                    P[u, k] = sl * Z[u, k]
-                q[u] = sl * z0[u] + ic
+            _activate(patterns[r, unit_start[li]:], slope, icpt, sl_off[li], sl_off[li + 1] - sl_off[li], wout,
+                      Z, z0, jz, zz, P, q, js, zs)
         if n_split == L:  # every layer splits: the output map is the last post-activation
             for u in range(n_out):
                 for k in range(n):

@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._nd_geometry_kernels import _activate, _affine
 from ._nd_kernels import _FAST, njit
 
 __all__ = ["search", "OK", "FAILED_LP", "FAILED_CHECK"]
@@ -461,9 +462,11 @@ def _search(W: np.ndarray, w_off: np.ndarray, b: np.ndarray, b_off: np.ndarray, 
     Z = np.zeros((L, wmax, n))
     z0 = np.zeros((L, wmax))
     jz = np.zeros((L, wmax))
+    zz = np.zeros((L, wmax))
     P = np.zeros((wmax, n))
     q = np.zeros(wmax)
     js = np.zeros(wmax)
+    zs = np.zeros(wmax)
     coef = np.zeros(n)
     on_resume[0] = has_resume
     u = 0
@@ -499,35 +502,12 @@ def _search(W: np.ndarray, w_off: np.ndarray, b: np.ndarray, b_off: np.ndarray, 
                 li += 1
             j = u - unit_start[li]
             win = width[li]
-            if j == 0:  # entering a layer: its maps on this path
-                w0, b0 = w_off[li], b_off[li]
-                if li > 0:  # the previous layer's outputs, from its pieces on this path
-                    pw0, ps0 = unit_start[li - 1], sl_off[li - 1]
-                    ns = sl_off[li] - ps0
-                    for v in range(win):
-                        kk = min(np.int64(pattern[pw0 + v]), ns - 1)
-                        sl, ic = slope[ps0 + kk], icpt[ps0 + kk]
-                        for k in range(n):
-                            P[v, k] = sl * Z[li - 1, v, k]
-                        q[v] = sl * z0[li - 1, v] + ic
-                        js[v] = abs(sl) * jz[li - 1, v]
-                for v in range(width[li + 1]):
-                    z0[li, v] = b[b0 + v]
-                    jz[li, v] = 0.0
-                    for k in range(n):
-                        Z[li, v, k] = 0.0
-                    for i in range(win):
-                        w = W[w0 + v * win + i]
-                        if w == 0.0:
-                            continue
-                        if li == 0:
-                            Z[li, v, i] = w
-                            jz[li, v] += abs(w)
-                        else:
-                            for k in range(n):
-                                Z[li, v, k] += w * P[i, k]
-                            z0[li, v] += w * q[i]
-                            jz[li, v] += abs(w) * js[i]
+            if j == 0:  # entering a layer: its maps on this path (from the previous layer's pieces)
+                if li > 0:
+                    _activate(pattern[unit_start[li - 1]:], slope, icpt, sl_off[li - 1], sl_off[li] - sl_off[li - 1],
+                              win, Z[li - 1], z0[li - 1], jz[li - 1], zz[li - 1], P, q, js, zs)
+                _affine(W, w_off[li], b, b_off[li], win, width[li + 1], li == 0, P, q, js, zs, Z[li], z0[li],
+                        jz[li], zz[li])
             p0 = bp_off[li]
             nb = bp_off[li + 1] - p0
             nrm = 0.0
