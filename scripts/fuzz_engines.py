@@ -11,6 +11,7 @@ networks), from the repository root::
     python scripts/fuzz_engines.py nd-vs-sampling --seconds 120
     python scripts/fuzz_engines.py compress --seconds 120
     python scripts/fuzz_engines.py search-vs-walk --seconds 120
+    python scripts/fuzz_engines.py project-vs-plain --seconds 120
 
 Checks:
 
@@ -26,6 +27,10 @@ Checks:
 * ``search-vs-walk`` — 2-9-D nets, every activation, random boxes of widths 0.1-10 away from
   the origin: ``enumerate``'s depth-first search and its walk find the same patterns and the
   same number of linear regions (the search's geometry is computed from its patterns).
+* ``project-vs-plain`` — 4-60-D nets whose first layer has at most half as many units as
+  inputs (some inputs dead in a quarter of draws), every activation, random boxes: the search
+  through the first layer's outputs (``regions/_nd_project.py``) and the search over the
+  inputs alone find the same patterns in the same order, and the witnesses have them.
 * ``compress`` — ``compress`` on ``[-1, 1]^n``: sampled ``|f - g|`` at most 1e-9, and the
   verification's proven bound at most 2e-9 (a weaker bound, from SCIP's tolerances, is
   reported as ``WEAK``, not as a failure).
@@ -120,6 +125,37 @@ def search_vs_walk(rng: np.random.Generator) -> str | None:
     return None
 
 
+def project_vs_plain(rng: np.random.Generator) -> str | None:
+    from reluscope.regions import _nd_project, _nd_search
+
+    _nd_project._MIN_INPUTS = 1  # (from 256 inputs by default: small nets, so that the plain search is quick)
+    n0 = int(rng.choice([4, 7, 12, 20, 33, 48, 60]))
+    n1 = int(rng.integers(1, max(1, min(6, n0 // 2)) + 1))
+    act = ACTIVATIONS[int(rng.integers(0, 4))]
+    deeper, name = _draw(rng, n1, 2, act, zero_bias=0.3)
+    W1 = rng.normal(size=(n1, n0)) / np.sqrt(n0)
+    if rng.random() < 0.25:
+        W1[:, rng.random(n0) < 0.3] = 0.0  # dead inputs
+    b1 = rng.normal(size=n1) * float(rng.choice([0.0, 0.3, 1.0]))
+    net = Network([(W1, b1, act), *deeper.layers])
+    io = bool(rng.random() < 0.3)
+    width = float(rng.choice([0.1, 1.0, 10.0]))
+    lo = rng.normal(scale=width, size=n0)
+    dom = Box(lo, lo + width * rng.uniform(0.2, 2.0, size=n0))
+    res = []
+    for on in (True, False):
+        _nd_search._PROJECT = on
+        res.append(enumerate_regions(net, dom, method="search", include_output=io))
+    _nd_search._PROJECT = True
+    a, b = res
+    same = np.array_equal(a.patterns, b.patterns) and a.n_linear_regions == b.n_linear_regions
+    if not same or not np.array_equal(net.pattern(a.points, include_output=io), a.patterns):
+        ka, kb = ({p.tobytes() for p in r.patterns.astype(np.int8)} for r in res)
+        return (f"{n0} inputs, first layer {n1} ({act}), then {name}, include_output={io}: projected {len(ka)}, "
+                f"plain {len(kb)}, only projected {len(ka - kb)}, only plain {len(kb - ka)}")
+    return None
+
+
 def compress_check(rng: np.random.Generator) -> str | None:
     n0 = int(rng.integers(1, 5))
     net, name = _draw(rng, n0, 3, zero_bias=0.2)
@@ -137,7 +173,7 @@ def compress_check(rng: np.random.Generator) -> str | None:
 
 CHECKS: dict[str, Callable[[np.random.Generator], str | None]] = {
     "plane-vs-nd": plane_vs_nd, "nd-vs-milp": nd_vs_milp, "nd-vs-sampling": nd_vs_sampling,
-    "compress": compress_check, "search-vs-walk": search_vs_walk,
+    "compress": compress_check, "search-vs-walk": search_vs_walk, "project-vs-plain": project_vs_plain,
 }
 
 

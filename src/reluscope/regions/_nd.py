@@ -293,7 +293,14 @@ def enumerate(  # noqa: A001 - the public name is regions.enumerate
     domain's boundary cuts thinner than ``tol``). Its regions come in lexicographic
     order of their patterns, so with ``max_regions`` it returns the first ones in that
     order. Should its LPs fail (ill-conditioned weights), ``method="auto"`` falls back
-    to the walk (unless it writes a checkpoint: then it raises ``SolverError``).
+    to the walk (unless it writes a checkpoint: then it raises ``SolverError``). On a
+    box with at least 256 inputs, when the first layer has at most half as many units
+    (an MNIST classifier: 784 inputs, 5-17 units), every unit depends on the input only
+    through that layer's outputs: the search then takes candidates from a search over
+    those outputs, confirms most of them by searches over coarse inputs (groups of
+    inputs moving together) and decides the rest by LPs over the inputs
+    (:mod:`reluscope.regions._nd_project`). The regions are the same; witnesses of
+    confirmed regions are vertices of the coarse searches.
 
     Other networks over all of ``R^n``: a region counts when a ball of radius ``tol``
     times the scale fits in it anywhere, however far out. A thin unbounded region

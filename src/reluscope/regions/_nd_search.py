@@ -7,6 +7,11 @@ several threads the remaining patterns are cut lexicographically at the patterns
 random points in the domain once the first chunk shows that the search is not
 small, and a pool of threads takes the intervals one after another (the kernel
 releases the GIL); the intervals' leaves, concatenated, are the one-thread result.
+
+On a box, when the first layer is much narrower than the input (:mod:`._nd_project`),
+each chunk is a window of candidate patterns from the search over that layer's outputs
+and the regions among them; an interval then goes on after its last candidate (its
+``cursor``, saved in checkpoints), not after its last region.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import numpy as np
 from .._errors import SolverError
 from ..domains import Box, Polytope
 from ._nd_geometry import UnitTable, patterns_at
+from ._nd_project import Projection, projection
 from ._nd_state import read_checkpoint, write_checkpoint
 
 __all__ = ["SearchFailed", "search_regions"]
@@ -27,6 +33,8 @@ _FORMAT = "reluscope.regions.nd-search/1"
 _FIRST_CHUNK = 256  # leaves per call of the kernel at first (doubling up to _MAX_CHUNK)
 _MAX_CHUNK = 8192
 _SPLITS_PER_THREAD = 8  # intervals per thread (a thread takes the next when its own is done)
+_PROJECT = True  # search through the first layer's outputs where it is much narrower (see _nd_project)
+_MIN_WINDOW_SPLIT = 512  # candidates per thread from which a capped search shares a window out
 
 
 class SearchFailed(SolverError):
@@ -56,17 +64,24 @@ class _Interval:
         self.points = [np.zeros((0, n))]
         self.done = False
         self.chunk = _FIRST_CHUNK
+        self.cursor: np.ndarray | None = None  # every pattern up to this one is decided
 
-    def add(self, patterns: np.ndarray, points: np.ndarray, done: bool) -> None:
+    def add(self, patterns: np.ndarray, points: np.ndarray, done: bool, cursor: np.ndarray | None = None) -> None:
         self.patterns.append(patterns)
         self.points.append(points)
         self.done = done
         self.chunk = min(2 * self.chunk, _MAX_CHUNK)
+        if cursor is not None:
+            self.cursor = cursor
 
     @property
     def resume(self) -> np.ndarray | None:
+        """The pattern after which the interval goes on (its last leaf, or a later cursor)."""
         last = next((p for p in reversed(self.patterns) if len(p)), None)
-        return self.start if last is None else last[-1]
+        last = self.start if last is None else last[-1]
+        if self.cursor is not None and (last is None or self.cursor.tobytes() > last.tobytes()):
+            return self.cursor
+        return last
 
 
 class _Search:
@@ -85,20 +100,54 @@ class _Search:
         self.cost = cost / np.linalg.norm(cost)
         self.tol = tol
         self.compiled_check = compiled_check
+        self.window_jobs = 1  # threads that share each window of candidates (a capped search)
+        self.proj: Projection | None = None
+        if _PROJECT and isinstance(dom, Box):
+            self.proj = projection(table, self.lo, self.hi, tol, self.margin, self.ftol)
 
-    def run(self, iv: _Interval, max_new: int) -> tuple[np.ndarray, np.ndarray, bool]:
-        """The next (at most ``max_new``) leaves of ``iv``, their witnesses, and whether ``iv``
-        is then done (the kernel releases the GIL; ``iv`` is not changed)."""
+    def run(self, iv: _Interval, max_new: int) -> tuple[np.ndarray, np.ndarray, bool, np.ndarray | None]:
+        """The next (at most ``max_new``) leaves of ``iv``, their witnesses, whether ``iv`` is
+        then done, and the pattern up to which it is decided, when beyond the last leaf (the
+        kernel releases the GIL; ``iv`` is not changed)."""
+        if self.proj is not None:
+            # a window of candidates (a superset of its regions), then the regions among them
+            cands, zpts, done, status = self.proj.candidates(self.kernel, iv.resume, iv.stop, max_new)
+            if status == self.kernel.OK:
+                pats, pts, status = self._regions(self.proj, cands, zpts)
+                self._check(status, pats, pts)
+                return pats, pts, done, cands[-1] if len(cands) else None
+            self.proj = None  # (the LPs over the first layer's outputs failed: search over x alone)
         pats, pts, done, status, *_ = self.kernel.search(
             self.table.packed, self.lo, self.hi, self.Dg, self.Dlo, self.Dhi, self.cost, self.tol,
             self.margin, self.ftol, max_new, resume=iv.resume, stop=iv.stop)
+        self._check(status, pats, pts)
+        return pats, pts, done, None
+
+    def _regions(self, proj: Projection, cands: np.ndarray, zpts: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+        """The regions among the candidates (:meth:`Projection.regions`), in ``window_jobs``
+        threads on consecutive parts (a candidate's verdict and witness depend on it alone)."""
+        jobs = min(self.window_jobs, len(cands) // _MIN_WINDOW_SPLIT)
+        if jobs <= 1:
+            return proj.regions(self.kernel, cands, zpts, self.cost)
+        from functools import partial
+
+        from ._threads import in_threads
+
+        cuts = np.linspace(0, len(cands), jobs + 1).astype(int)
+        parts = in_threads([partial(proj.regions, self.kernel, cands[i:j], zpts[i:j], self.cost)
+                            for i, j in zip(cuts[:-1], cuts[1:], strict=True)], jobs)
+        status = next((p[2] for p in parts if p[2] != self.kernel.OK), self.kernel.OK)
+        return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]), status
+
+    def _check(self, status: int, pats: np.ndarray, pts: np.ndarray) -> None:
+        """Raise :class:`SearchFailed` unless the kernel's status is OK and every witness has its
+        leaf's pattern."""
         if status == self.kernel.FAILED_LP:
             raise SearchFailed("an LP of the search hit its pivot limit")
         if status != self.kernel.OK:
             raise SearchFailed("a witness point missed its rows by half the margin: the tableau drifted")
         if len(pats) and not np.array_equal(patterns_at(self.table, pts, self.compiled_check), pats):
             raise SearchFailed("a witness point has another pattern than its leaf")
-        return pats, pts, done
 
 
 def _split(iv: _Interval, table: UnitTable, lo: np.ndarray, hi: np.ndarray, dom: Box | Polytope, k: int,
@@ -152,6 +201,8 @@ def search_regions(table: UnitTable, dom: Box | Polytope, rows: tuple[np.ndarray
             last_save = time.monotonic()
 
     threaded = n_jobs > 1 and max_regions is None  # (max_regions: the first regions, in order)
+    if not threaded:
+        search.window_jobs = n_jobs  # (a projected search's windows can still be shared out)
     try:
         while True:
             pending = [iv for iv in ivs if not iv.done]
@@ -233,6 +284,7 @@ def _save(path: str, fp: str, ivs: list[_Interval]) -> None:
         arrays[f"start_{i}"] = none if iv.start is None else iv.start
         arrays[f"stop_{i}"] = none if iv.stop is None else iv.stop
         arrays[f"done_{i}"] = np.array(iv.done)
+        arrays[f"cursor_{i}"] = none if iv.cursor is None else iv.cursor
     arrays["n_intervals"] = np.array(len(ivs))
     write_checkpoint(path, _FORMAT, fp, arrays)
 
@@ -248,5 +300,7 @@ def _load(path: str, fp: str, U: int, n: int) -> list[_Interval] | None:
         iv.patterns = [data[f"patterns_{i}"].astype(np.int8).reshape(-1, U)]
         iv.points = [data[f"points_{i}"].astype(np.float64).reshape(-1, n)]
         iv.done = bool(data[f"done_{i}"])
+        cursor = data.get(f"cursor_{i}")
+        iv.cursor = None if cursor is None or np.all(cursor < 0) else cursor.astype(np.int8)
         ivs.append(iv)
     return ivs

@@ -32,6 +32,10 @@ that node's polyhedron, and a piece it misses is skipped by every node below (on
 has seen ``REFRESH`` pivots along its path is rebuilt from the rows (one ``k x k``
 solve, ``k <= m``), and every leaf's witness is checked against the rows themselves.
 
+Given sorted ``candidates`` (patterns that hold every leaf sought), a child whose
+prefix no candidate shares is skipped without an LP: the candidates of a node are a
+run of rows, found by a forward scan (for :mod:`._nd_project`).
+
 Children are taken in increasing piece order, so leaves come in lexicographic
 order of their patterns and a search can stop after ``max_new`` leaves and resume
 after the last one (the caller saves checkpoints and shows progress in between).
@@ -394,7 +398,7 @@ def _search(W: np.ndarray, w_off: np.ndarray, b: np.ndarray, b_off: np.ndarray, 
             n_split: int, unit_start: np.ndarray, lo: np.ndarray, hi: np.ndarray, Dg: np.ndarray,
             Dlo: np.ndarray, Dhi: np.ndarray, cost: np.ndarray, tol: float, margin: float, ftol: float,
             max_new: int, resume: np.ndarray, has_resume: bool, stop: np.ndarray, has_stop: bool,
-            max_pivots: int, steepest: bool) -> tuple:
+            max_pivots: int, steepest: bool, cand: np.ndarray, has_cand: bool) -> tuple:
     n = width[0]
     U = unit_start[n_split]
     D = len(Dlo)
@@ -469,6 +473,12 @@ def _search(W: np.ndarray, w_off: np.ndarray, b: np.ndarray, b_off: np.ndarray, 
     zs = np.zeros(wmax)
     coef = np.zeros(n)
     on_resume[0] = has_resume
+    # with candidates: the rows cand[clo[u]:chi[u]] share the path's prefix (sorted, so a
+    # child's rows are the next run of its piece in column u, from cptr[u] on)
+    clo = np.zeros(U + 1, dtype=np.int64)
+    chi = np.zeros(U + 1, dtype=np.int64)
+    cptr = np.zeros(U + 1, dtype=np.int64)
+    chi[0] = len(cand)
     u = 0
     fresh = True  # the node at depth u has not been expanded yet
     while u >= 0:
@@ -533,7 +543,7 @@ def _search(W: np.ndarray, w_off: np.ndarray, b: np.ndarray, b_off: np.ndarray, 
                 next_piece[u] = 0
                 last_piece[u] = nb
                 has_row[u] = True
-            if j == 0 and li > 0 and nb > 0:
+            if j == 0 and li > 0 and nb > 0 and not has_cand:
                 # entering a layer past the first: which pieces of its other units the whole
                 # polyhedron misses (then so does every node below; their LPs are spared)
                 for v in range(1, width[li + 1]):
@@ -559,6 +569,7 @@ def _search(W: np.ndarray, w_off: np.ndarray, b: np.ndarray, b_off: np.ndarray, 
                         if st < 0:
                             return out_pat, out_pt, n_out, False, FAILED_LP, n_lp, n_piv
                         dead[uv, kp] = st == 0
+            cptr[u] = clo[u]
             if on_resume[u] and resume[u] > next_piece[u]:  # skip the pieces before the resume pattern's
                 next_piece[u] = resume[u]
         # the next child of depth u that exists
@@ -566,6 +577,18 @@ def _search(W: np.ndarray, w_off: np.ndarray, b: np.ndarray, b_off: np.ndarray, 
         while next_piece[u] <= last_piece[u]:
             kp = next_piece[u]
             next_piece[u] += 1
+            if has_cand:  # the candidates with this child's prefix
+                c0 = cptr[u]
+                while c0 < chi[u] and cand[c0, u] < kp:
+                    c0 += 1
+                c1 = c0
+                while c1 < chi[u] and cand[c1, u] == kp:
+                    c1 += 1
+                cptr[u] = c1
+                if c0 == c1:  # none: no such child (the candidates hold every leaf sought)
+                    continue
+                clo[u + 1] = c0
+                chi[u + 1] = c1
             # the child's simplex state: the parent's, with the unit's row basic in its piece's slab
             if has_row[u]:
                 if dead[u, kp]:
@@ -613,7 +636,7 @@ def _search(W: np.ndarray, w_off: np.ndarray, b: np.ndarray, b_off: np.ndarray, 
 def search(pk, lo: np.ndarray, hi: np.ndarray, Dg: np.ndarray, Dlo: np.ndarray, Dhi: np.ndarray,
            cost: np.ndarray, tol: float, margin: float, ftol: float, max_new: int,
            resume: np.ndarray | None = None, stop: np.ndarray | None = None,
-           max_pivots: int = 10_000, steepest: bool | None = None) -> tuple:
+           max_pivots: int = 10_000, steepest: bool | None = None, candidates: np.ndarray | None = None) -> tuple:
     """Depth-first search for the regions of a network (packed: :func:`._nd_geometry_kernels.pack`).
 
     Parameters
@@ -645,6 +668,10 @@ def search(pk, lo: np.ndarray, hi: np.ndarray, Dg: np.ndarray, Dlo: np.ndarray, 
     steepest : bool, optional
         Dual steepest-edge pricing; default from ``STEEPEST_FROM`` inputs on (it halves
         the pivots at 784 inputs, and costs more than it saves at 64).
+    candidates : int8 ndarray of shape (k, n_units), optional
+        Sorted patterns (lexicographically) that hold every leaf sought: a child whose
+        prefix no candidate has is skipped without an LP (and the layer probe is off).
+        :mod:`._nd_project` passes a superset of the regions, or the ones left to decide.
 
     Returns
     -------
@@ -682,5 +709,8 @@ def search(pk, lo: np.ndarray, hi: np.ndarray, Dg: np.ndarray, Dlo: np.ndarray, 
         np.ascontiguousarray(Dg, dtype=f64).reshape(len(Dlo), len(lo)), np.ascontiguousarray(Dlo, dtype=f64),
         np.ascontiguousarray(Dhi, dtype=f64), np.ascontiguousarray(cost, dtype=f64), float(tol), float(margin),
         float(ftol), int(max_new), res, has, stp, has_stop, int(max_pivots),
-        bool(len(lo) >= STEEPEST_FROM if steepest is None else steepest))
+        bool(len(lo) >= STEEPEST_FROM if steepest is None else steepest),
+        np.zeros((0, U), dtype=np.int8) if candidates is None else np.ascontiguousarray(candidates, dtype=np.int8),
+        candidates is not None)
     return pats[:k], pts[:k], bool(done), int(status), int(n_lp), int(n_piv)
+
