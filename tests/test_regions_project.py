@@ -217,13 +217,13 @@ def test_cuts_spare_lps_and_change_no_verdict():
     np.testing.assert_array_equal(cut[1][feasible], plain[1][feasible])
     spared = (cut[0] == lk.EMPTY) & (cut[2] == 0)
     assert spared.sum() > 0 and (plain[0] == lk.EMPTY).sum() > spared.sum()
-    # each cut is a slab that holds Z = W1 [0, 1]^60 + b1 and touches it on both sides
+    # each cut is a slab that holds Z = W1 [0, 1]^60 + b1 and (within its widening) touches it
     k = int(pool.state[0])
     assert k == min(16, (plain[0] == lk.EMPTY).sum() - spared.sum())
     for d, lo, hi in zip(pool.cuts[:k], pool.lo[:k], pool.hi[:k], strict=True):
         g = W1.T @ d
         top, bottom = (g > 0).astype(float), (g < 0).astype(float)  # the box's corners extreme along d
-        assert lo <= d @ (W1 @ bottom + b1) <= lo + 1e-6 and hi - 1e-6 <= d @ (W1 @ top + b1) <= hi
+        assert lo <= d @ (W1 @ bottom + b1) <= lo + 1e-4 and hi - 1e-4 <= d @ (W1 @ top + b1) <= hi
 
 
 def test_no_projection_where_it_cannot_pay_or_hold(monkeypatch):
