@@ -16,6 +16,7 @@ from reluscope.regions import _tree_kernels as tk
 from reluscope.regions._nd import enumerate as enumerate_regions
 from reluscope.regions._nd_geometry import unit_table
 from reluscope.regions._nd_project import _cluster, projection
+from test_regions_search import _check_witnesses
 
 
 @pytest.fixture(autouse=True)
@@ -78,6 +79,7 @@ def test_projected_search_equals_the_search_over_the_inputs(net, shift, monkeypa
     np.testing.assert_array_equal(on.patterns, off.patterns)
     np.testing.assert_array_equal(net.pattern(on.points), on.patterns)
     assert np.all(box.contains(on.points, 0.0))
+    _check_witnesses(net, on, box)  # (each keeps the margin from every unit's hyperplane)
     assert on.n_linear_regions == off.n_linear_regions
 
 
