@@ -38,7 +38,8 @@ from ._nd_geometry_kernels import _activate, _affine
 from ._nd_kernels import _FAST, njit
 from ._tree_kernels import _minimise
 
-__all__ = ["leaf_lps", "CutPool", "FEASIBLE", "EMPTY", "FAILED", "DEFER"]
+__all__ = ["leaf_lps", "maps_over_z", "first_layer_magnitudes", "CutPool", "FEASIBLE", "EMPTY", "FAILED",
+           "DEFER"]
 
 EMPTY = 0  # no point of the box keeps the margin from every unit's breakpoints
 FEASIBLE = 1  # the region exists; its witness is the LP's minimiser
@@ -421,23 +422,39 @@ def _z_empty(F: np.ndarray, top: np.ndarray, zlo: np.ndarray, zhi: np.ndarray, c
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _leaf_lps(W: np.ndarray, w_off: np.ndarray, b: np.ndarray, b_off: np.ndarray, width: np.ndarray,
-              bp: np.ndarray, bp_off: np.ndarray, slope: np.ndarray, icpt: np.ndarray, sl_off: np.ndarray,
-              n_split: int, unit_start: np.ndarray, patterns: np.ndarray, W1: np.ndarray, b1: np.ndarray,
-              gram: np.ndarray, jz1: np.ndarray, lo: np.ndarray, hi: np.ndarray, costs: np.ndarray, tol: float,
-              margin: float, ftol: float, max_pivots: int, zlo: np.ndarray, zhi: np.ndarray, zcost: np.ndarray,
-              cuts: np.ndarray, cut_lo: np.ndarray, cut_hi: np.ndarray,
-              pool: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def maps_over_z(W: np.ndarray, w_off: np.ndarray, b: np.ndarray, b_off: np.ndarray, width: np.ndarray,
+                bp_off: np.ndarray, slope: np.ndarray, icpt: np.ndarray, sl_off: np.ndarray, n_split: int,
+                unit_start: np.ndarray, patterns: np.ndarray, gram: np.ndarray, jz1: np.ndarray,
+                tol: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Each unit's pre-activation on each pattern as a map of the first layer's outputs ``z``,
+    with the norm of its gradient over the inputs ``x`` (``z = W1 x + b1``).
+
+    The network is the one over ``z`` (packed, first layer the identity). A unit's map
+    ``a . z + c`` is ``(W1^T a) . x + ...`` over ``x``: its gradient's norm over ``x`` is
+    ``sqrt(a gram a)`` (``gram = W1 W1^T``), and its cancellation-free magnitude over ``x``
+    the recurrence over ``z`` started from ``|W1|``'s row sums (``jz1``). The search over
+    ``x`` takes a unit as constant on a path when that norm is at most ``tol`` times that
+    magnitude; a pattern with such a unit, or one within a factor 2 of the threshold, is
+    not ``ok`` (the search over ``x`` decides it).
+
+    Returns
+    -------
+    A : (R, n_units, n1), c : (R, n_units)
+        ``A[r, u] . z + c[r, u]``, unit ``u``'s pre-activation on pattern ``r``.
+    nrm : (R, n_units)
+        Its gradient's norm over ``x`` (0 for units without breakpoints).
+    ok : (R,) bool
+        Every unit with breakpoints clearly not constant over ``x``.
+    """
     R = patterns.shape[0]
-    n1, n = W1.shape
+    n1 = gram.shape[0]
     L = len(width) - 1
+    U = unit_start[n_split]
     wmax = np.max(width)
-    n_rows = 0
-    for li in range(min(L, n_split)):
-        n_rows += (bp_off[li + 1] - bp_off[li]) * width[li + 1]
-    status = np.zeros(R, dtype=np.int64)
-    pivots = np.zeros(R, dtype=np.int64)
-    points = np.zeros((R, n))
+    A = np.zeros((R, U, n1))
+    c = np.zeros((R, U))
+    nrm = np.zeros((R, U))
+    ok = np.ones(R, dtype=np.bool_)
     P = np.empty((wmax, n1))
     q = np.empty(wmax)
     js = np.empty(wmax)
@@ -446,6 +463,52 @@ def _leaf_lps(W: np.ndarray, w_off: np.ndarray, b: np.ndarray, b_off: np.ndarray
     z0 = np.empty(wmax)
     jz = np.empty(wmax)
     zz = np.empty(wmax)
+    for r in range(R):
+        for li in range(min(L, n_split)):
+            win, wout = width[li], width[li + 1]
+            s0, ns = sl_off[li], sl_off[li + 1] - sl_off[li]
+            nb = bp_off[li + 1] - bp_off[li]
+            _affine(W, w_off[li], b, b_off[li], win, wout, li == 0, P, q, js, zs, Z, z0, jz, zz)
+            if li == 0:
+                for u in range(wout):
+                    jz[u] = jz1[u]
+            for u in range(wout):
+                g = unit_start[li] + u
+                for k in range(n1):
+                    A[r, g, k] = Z[u, k]
+                c[r, g] = z0[u]
+                if nb == 0:
+                    continue
+                nrm2 = 0.0
+                for i in range(n1):
+                    gi = 0.0
+                    for k in range(n1):
+                        gi += gram[i, k] * Z[u, k]
+                    nrm2 += Z[u, i] * gi
+                nrm[r, g] = np.sqrt(max(nrm2, 0.0))
+                if not nrm[r, g] > 2.0 * tol * jz[u]:
+                    ok[r] = False
+            if not ok[r]:
+                break
+            _activate(patterns[r, unit_start[li]:], slope, icpt, s0, ns, wout, Z, z0, jz, zz, P, q, js, zs)
+    return A, c, nrm, ok
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _leaf_lps(width: np.ndarray, bp: np.ndarray, bp_off: np.ndarray, n_split: int, unit_start: np.ndarray,
+              patterns: np.ndarray, A: np.ndarray, c: np.ndarray, nrm: np.ndarray, ok: np.ndarray, W1: np.ndarray,
+              b1: np.ndarray, lo: np.ndarray, hi: np.ndarray, costs: np.ndarray, margin: float, ftol: float,
+              max_pivots: int, zlo: np.ndarray, zhi: np.ndarray, zcost: np.ndarray, cuts: np.ndarray,
+              cut_lo: np.ndarray, cut_hi: np.ndarray, pool: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    R = patterns.shape[0]
+    n1, n = W1.shape
+    L = len(width) - 1
+    n_rows = 0
+    for li in range(min(L, n_split)):
+        n_rows += (bp_off[li + 1] - bp_off[li]) * width[li + 1]
+    status = np.zeros(R, dtype=np.int64)
+    pivots = np.zeros(R, dtype=np.int64)
+    points = np.zeros((R, n))
     Fall = np.empty((n_rows, n1))
     vlo = np.empty(n + n_rows)
     vhi = np.empty(n + n_rows)
@@ -459,47 +522,28 @@ def _leaf_lps(W: np.ndarray, w_off: np.ndarray, b: np.ndarray, b_off: np.ndarray
     zspan = np.sum(zhi - zlo)
     zx = np.empty(n1)
     for r in range(R):
-        # the rows over z (unit norm over x: |F W1| = 1) and their slabs, by the forward pass over z
+        if not ok[r]:
+            status[r] = DEFER
+            continue
+        # the rows over z (unit norm over x: |F W1| = 1) and their slabs
         m = 0
-        ok = True
         for li in range(min(L, n_split)):
-            win, wout = width[li], width[li + 1]
-            p0, s0 = bp_off[li], sl_off[li]
-            nb, ns = bp_off[li + 1] - p0, sl_off[li + 1] - s0
-            _affine(W, w_off[li], b, b_off[li], win, wout, li == 0, P, q, js, zs, Z, z0, jz, zz)
-            if li == 0:
-                for u in range(wout):
-                    jz[u] = jz1[u]
-            for u in range(wout):
+            p0 = bp_off[li]
+            nb = bp_off[li + 1] - p0
+            for g in range(unit_start[li], unit_start[li + 1]):
                 if nb == 0:
                     continue
-                nrm2 = 0.0
-                for i in range(n1):
-                    gi = 0.0
-                    for k in range(n1):
-                        gi += gram[i, k] * Z[u, k]
-                    nrm2 += Z[u, i] * gi
-                nrm = np.sqrt(max(nrm2, 0.0))
-                if not nrm > 2.0 * tol * jz[u]:
-                    ok = False
-                    break
-                kp = np.int64(patterns[r, unit_start[li] + u])
+                kp = np.int64(patterns[r, g])
                 # a . (W1 x + b1) + c on the pattern's piece: above bp[kp - 1], below bp[kp]
-                c_x = z0[u]
+                c_x = c[r, g]
                 for k in range(n1):
-                    c_x += Z[u, k] * b1[k]
+                    c_x += A[r, g, k] * b1[k]
                 for t in range(nb):
                     s = -1.0 if kp > t else 1.0  # s (a x + c - beta) / nrm <= -margin
                     for k in range(n1):
-                        Fall[m, k] = s * Z[u, k] / nrm
-                    vhi[n + m] = s * (bp[p0 + t] - c_x) / nrm - margin
+                        Fall[m, k] = s * A[r, g, k] / nrm[r, g]
+                    vhi[n + m] = s * (bp[p0 + t] - c_x) / nrm[r, g] - margin
                     m += 1
-            if not ok:
-                break
-            _activate(patterns[r, unit_start[li]:], slope, icpt, s0, ns, wout, Z, z0, jz, zz, P, q, js, zs)
-        if not ok:
-            status[r] = DEFER
-            continue
         F = Fall[:m]
         # below: the row's minimum over the box around Z (no higher than over the box), less one
         for i in range(m):
@@ -617,11 +661,17 @@ def leaf_lps(zpacked, patterns: np.ndarray, W1: np.ndarray, b1: np.ndarray, lo: 
     pool = CutPool.empty(n1, 0) if cuts is None else cuts
     zmid, zrad = W1 @ ((lo + hi) / 2) + b1, np.abs(W1) @ ((hi - lo) / 2)
     zcost = np.linspace(1.0, 2.0, n1) / np.sqrt(n1)  # (any generic direction: only emptiness matters)
-    gram = W1 @ W1.T
-    jz1 = np.abs(W1).sum(axis=1)
     pk = zpacked
-    return _leaf_lps(pk.W, pk.w_off, pk.b, pk.b_off, pk.width, pk.bp, pk.bp_off, pk.slope, pk.icpt, pk.sl_off,
-                     pk.n_split, pk.unit_start, np.ascontiguousarray(patterns, dtype=np.int8), W1,
-                     np.ascontiguousarray(b1, dtype=np.float64), gram, jz1, lo, hi,
-                     np.ascontiguousarray(costs, dtype=np.float64), float(tol), float(margin), float(ftol),
-                     int(max_pivots), zmid - zrad, zmid + zrad, zcost, pool.cuts, pool.lo, pool.hi, pool.state)
+    patterns = np.ascontiguousarray(patterns, dtype=np.int8)
+    A, c, nrm, ok = maps_over_z(pk.W, pk.w_off, pk.b, pk.b_off, pk.width, pk.bp_off, pk.slope, pk.icpt, pk.sl_off,
+                                pk.n_split, pk.unit_start, patterns, *first_layer_magnitudes(W1), float(tol))
+    return _leaf_lps(pk.width, pk.bp, pk.bp_off, pk.n_split, pk.unit_start, patterns, A, c, nrm, ok, W1,
+                     np.ascontiguousarray(b1, dtype=np.float64), lo, hi,
+                     np.ascontiguousarray(costs, dtype=np.float64), float(margin), float(ftol), int(max_pivots),
+                     zmid - zrad, zmid + zrad, zcost, pool.cuts, pool.lo, pool.hi, pool.state)
+
+
+def first_layer_magnitudes(W1: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``W1 W1^T`` (a row ``a`` over ``z`` has norm ``sqrt(a W1 W1^T a)`` over ``x``) and ``|W1|``'s
+    row sums (the first layer's cancellation-free magnitudes over ``x``), for :func:`maps_over_z`."""
+    return W1 @ W1.T, np.abs(W1).sum(axis=1)

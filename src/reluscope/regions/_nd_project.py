@@ -44,9 +44,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ._leaf_kernels import DEFER, FAILED, FEASIBLE, CutPool, leaf_lps
+from ._leaf_kernels import DEFER, FAILED, FEASIBLE, CutPool, first_layer_magnitudes, leaf_lps, maps_over_z
 from ._nd_geometry import UnitTable
-from ._nd_geometry_kernels import _activate, _affine
 from ._nd_kernels import njit
 
 __all__ = ["Projection", "projection"]
@@ -161,10 +160,11 @@ class Projection:
         (plus twice the LPs' tolerance) from every unit's hyperplane of their pattern, as
         distances over ``x`` (see :func:`_confirm`)."""
         pk = self.ztable.packed
-        return _confirm(pk.W, pk.w_off, pk.b, pk.b_off, pk.width, pk.bp, pk.bp_off, pk.slope, pk.icpt, pk.sl_off,
-                        pk.n_split, pk.unit_start, np.ascontiguousarray(pats, dtype=np.int8),
-                        np.ascontiguousarray(z, dtype=np.float64), self.gram, self.jz1, self.tol,
-                        self.margin + 2 * self.ftol)
+        pats = np.ascontiguousarray(pats, dtype=np.int8)
+        A, c, nrm, ok = maps_over_z(pk.W, pk.w_off, pk.b, pk.b_off, pk.width, pk.bp_off, pk.slope, pk.icpt,
+                                    pk.sl_off, pk.n_split, pk.unit_start, pats, self.gram, self.jz1, self.tol)
+        return _confirm(pk.width, pk.bp, pk.bp_off, pk.n_split, pk.unit_start, pats, A, c, nrm, ok,
+                        np.ascontiguousarray(z, dtype=np.float64), self.margin + 2 * self.ftol)
 
     def _toward(self, zpts: np.ndarray, cost: np.ndarray) -> np.ndarray:
         """Costs (k, n) whose minimising box corner maps to the far side of ``Z`` towards each
@@ -265,77 +265,39 @@ def projection(table: UnitTable, lo: np.ndarray, hi: np.ndarray, tol: float, mar
     # a unit's gradient over x is at most sigma_max times the one over z, and its magnitude
     # over x at least min_i |W1_i|_1 times the one over z (same recurrence from the first
     # layer's |W1| row sums): constant over z with this tolerance is constant over x with tol
-    jz1 = np.abs(W1).sum(axis=1)
+    gram, jz1 = first_layer_magnitudes(W1)
     ztol = tol * min(1.0, float(np.min(jz1)) / float(sv[0]))
     return Projection(table, lo, hi, ztable, zmid - zrad, zmid + zrad, zcost / np.linalg.norm(zcost),
-                      0.5 * margin * float(sv[-1]), ztol, tuple(levels), W1 @ W1.T, jz1, tol, margin, ftol,
+                      0.5 * margin * float(sv[-1]), ztol, tuple(levels), gram, jz1, tol, margin, ftol,
                       CutPool.empty(n1, _CUTS))
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _confirm(W: np.ndarray, w_off: np.ndarray, b: np.ndarray, b_off: np.ndarray, width: np.ndarray,
-             bp: np.ndarray, bp_off: np.ndarray, slope: np.ndarray, icpt: np.ndarray, sl_off: np.ndarray,
-             n_split: int, unit_start: np.ndarray, patterns: np.ndarray, z: np.ndarray, gram: np.ndarray,
-             jz1: np.ndarray, tol: float, need: float) -> np.ndarray:
-    """For the network over ``z`` (packed, first layer the identity), which points ``z`` (R, n1)
-    lie in their pattern's pieces at least ``need`` from each breakpoint, as distances over ``x``.
-
-    A unit's map ``a . z + c`` is ``(W1^T a) . x + ...`` over ``x``, so its gradient's norm over
-    ``x`` is ``sqrt(a gram a)``, and its cancellation-free magnitude over ``x`` the same
-    recurrence as over ``z`` started from ``|W1|``'s row sums (``jz1``). The search over ``x``
-    takes a unit as constant on a path when its norm is at most ``tol`` times that magnitude:
-    such units, and those within a factor 2 of that threshold, are not confirmed (the search
-    over ``x`` decides them).
-    """
-    R, m = z.shape
+def _confirm(width: np.ndarray, bp: np.ndarray, bp_off: np.ndarray, n_split: int, unit_start: np.ndarray,
+             patterns: np.ndarray, A: np.ndarray, c: np.ndarray, nrm: np.ndarray, ok: np.ndarray, z: np.ndarray,
+             need: float) -> np.ndarray:
+    """Which points ``z`` (R, n1) lie in their pattern's pieces at least ``need`` from each
+    breakpoint, as distances over ``x``, given the units' maps over ``z`` and norms over ``x``
+    (:func:`._leaf_kernels.maps_over_z`; a pattern not ``ok`` there is not confirmed)."""
+    R, n1 = z.shape
     L = len(width) - 1
-    wmax = np.max(width)
-    ok = np.ones(R, dtype=np.bool_)
-    P = np.empty((wmax, m))
-    q = np.empty(wmax)
-    js = np.empty(wmax)
-    zs = np.empty(wmax)
-    Z = np.empty((wmax, m))
-    z0 = np.empty(wmax)
-    jz = np.empty(wmax)
-    zz = np.empty(wmax)
-    ga = np.empty(m)
+    out = ok.copy()
     for r in range(R):
         for li in range(min(L, n_split)):
-            win, wout = width[li], width[li + 1]
-            p0, s0 = bp_off[li], sl_off[li]
-            nb, ns = bp_off[li + 1] - p0, sl_off[li + 1] - s0
-            _affine(W, w_off[li], b, b_off[li], win, wout, li == 0, P, q, js, zs, Z, z0, jz, zz)
-            if li == 0:
-                for u in range(wout):
-                    jz[u] = jz1[u]
-            for u in range(wout):
-                if nb == 0:
-                    continue
-                nrm2 = 0.0
-                for i in range(m):
-                    ga[i] = 0.0
-                    for k in range(m):
-                        ga[i] += gram[i, k] * Z[u, k]
-                    nrm2 += Z[u, i] * ga[i]
-                nrm = np.sqrt(max(nrm2, 0.0))
-                if not nrm > 2.0 * tol * jz[u]:
-                    ok[r] = False
+            p0 = bp_off[li]
+            nb = bp_off[li + 1] - p0
+            if not out[r] or nb == 0:
+                continue
+            for g in range(unit_start[li], unit_start[li + 1]):
+                f = c[r, g]
+                for k in range(n1):
+                    f += A[r, g, k] * z[r, k]
+                kp = np.int64(patterns[r, g])
+                if (kp > 0 and f - bp[p0 + kp - 1] < need * nrm[r, g]) or (
+                        kp < nb and bp[p0 + kp] - f < need * nrm[r, g]):
+                    out[r] = False
                     break
-                f = z0[u]
-                for k in range(m):
-                    f += Z[u, k] * z[r, k]
-                kp = np.int64(patterns[r, unit_start[li] + u])
-                if kp > 0 and (f - bp[p0 + kp - 1]) < need * nrm:
-                    ok[r] = False
-                    break
-                if kp < nb and (bp[p0 + kp] - f) < need * nrm:
-                    ok[r] = False
-                    break
-            if not ok[r]:
-                break
-            _activate(patterns[r, unit_start[li]:], slope, icpt, s0, ns, wout, Z, z0, jz, zz, P, q, js, zs)
-    return ok
+    return out
 
 
 @njit(cache=True, nogil=True)
