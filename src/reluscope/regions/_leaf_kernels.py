@@ -36,7 +36,7 @@ import numpy as np
 
 from ._nd_geometry_kernels import _activate, _affine
 from ._nd_kernels import _FAST, njit
-from ._tree_kernels import _minimise
+from ._tree_kernels import _minimise, _next_breakpoint
 
 __all__ = ["leaf_lps", "maps_over_z", "first_layer_magnitudes", "CutPool", "FEASIBLE", "EMPTY", "FAILED",
            "DEFER"]
@@ -245,16 +245,9 @@ def _solve(F: np.ndarray, W1: np.ndarray, lo: np.ndarray, hi: np.ndarray, cost: 
         for i in range(m):
             delta[i] = 0.0
         flipped = False
-        # walk the breakpoints in increasing order (the next one found by a scan: few flip);
-        # among equal ratios the largest |alpha| enters
+        # walk the breakpoints in increasing order (among equal ratios the largest |alpha| enters)
         while left > 0:
-            best = -1
-            for cc in range(k):
-                if cand[cc] < 0:
-                    continue
-                if best < 0 or ratio[cc] < ratio[best] or (
-                        ratio[cc] == ratio[best] and abs(alpha[cand[cc]]) > abs(alpha[cand[best]])):
-                    best = cc
+            best = _next_breakpoint(cand, ratio, k, alpha)
             j = cand[best]
             if left > 1 and slope - cap[best] > 0.0:  # pass the breakpoint: flip j
                 new = hi[j] if y[j] <= lo[j] else lo[j]

@@ -101,6 +101,21 @@ def _express(a: np.ndarray, n: int, T: np.ndarray, t0: np.ndarray, where: np.nda
     return const
 
 
+@njit(cache=True, nogil=True, error_model="numpy")
+def _next_breakpoint(cand: np.ndarray, ratio: np.ndarray, k: int, row: np.ndarray) -> int:
+    """The bound-flipping ratio test's next breakpoint: the remaining candidate (``cand[c] >= 0``,
+    ``c < k``) of least ``ratio``, among equal ratios the one of largest ``|row[cand[c]]|`` (the
+    most stable pivot). A scan: few flip per pivot."""
+    best = -1
+    for c in range(k):
+        if cand[c] < 0:
+            continue
+        if best < 0 or ratio[c] < ratio[best] or (
+                ratio[c] == ratio[best] and abs(row[cand[c]]) > abs(row[cand[best]])):
+            best = c
+    return best
+
+
 @njit(cache=True, nogil=True, error_model="numpy", fastmath=_FAST)
 def _minimise(n: int, m: int, T: np.ndarray, t0: np.ndarray, bv: np.ndarray, nbv: np.ndarray,
               y: np.ndarray, where: np.ndarray, d: np.ndarray, val: np.ndarray, vlo: np.ndarray,
@@ -181,13 +196,7 @@ def _minimise(n: int, m: int, T: np.ndarray, t0: np.ndarray, bv: np.ndarray, nbv
         enter = -1
         left = k
         while left > 0:
-            best = -1
-            for c in range(k):
-                if cand[c] < 0:
-                    continue
-                if best < 0 or ratio[c] < ratio[best] or (
-                        ratio[c] == ratio[best] and abs(T[leave, cand[c]]) > abs(T[leave, cand[best]])):
-                    best = c
+            best = _next_breakpoint(cand, ratio, k, T[leave])
             j = cand[best]
             if left > 1 and slope - cap[best] > 0.0:  # pass the breakpoint: flip j
                 lb, ub = vlo[nbv[j]], vhi[nbv[j]]
