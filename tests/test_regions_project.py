@@ -16,7 +16,7 @@ from reluscope.regions import _tree_kernels as tk
 from reluscope.regions._nd import enumerate as enumerate_regions
 from reluscope.regions._nd_geometry import unit_table
 from reluscope.regions._nd_project import _cluster, projection
-from test_regions_search import _check_witnesses
+from test_regions_search import _check_witnesses, interrupt_fourth_chunk
 
 
 @pytest.fixture(autouse=True)
@@ -255,15 +255,7 @@ def test_projected_search_threads_and_resumes_alike(tmp_path, monkeypatch):
     np.testing.assert_array_equal(two.points, one.points)
     # interrupted after three windows, then resumed from the checkpoint
     path = tmp_path / "search.npz"
-    real_run, calls = nd_search._Search.run, []
-
-    def flaky(self, iv, k):
-        calls.append(k)
-        if len(calls) == 4:
-            raise KeyboardInterrupt
-        return real_run(self, iv, k)
-
-    monkeypatch.setattr(nd_search._Search, "run", flaky)
+    real_run = interrupt_fourth_chunk(monkeypatch)
     with pytest.raises(KeyboardInterrupt):
         enumerate_regions(net, box, method="search", n_jobs=1, checkpoint=str(path))
     with np.load(path) as z:

@@ -149,13 +149,8 @@ def test_threads_give_the_same_result(monkeypatch):
     np.testing.assert_array_equal(two.points, one.points)
 
 
-def test_interrupted_search_resumes_from_its_checkpoint(tmp_path, monkeypatch):
-    monkeypatch.setattr(nd_search, "_FIRST_CHUNK", 8)
-    monkeypatch.setattr(nd_search, "_MAX_CHUNK", 16)
-    net = Network.random([5, 8, 6, 1], seed=6)
-    box = Box(-1.0, 1.0, dim=5)
-    ref = enumerate_regions(net, box, method="search", n_jobs=1)
-    path = tmp_path / "search.npz"
+def interrupt_fourth_chunk(monkeypatch):
+    """Make the search's fourth chunk raise KeyboardInterrupt (Ctrl-C); returns the real ``run``."""
     real_run, calls = nd_search._Search.run, []
 
     def flaky(self, iv, k):
@@ -165,6 +160,17 @@ def test_interrupted_search_resumes_from_its_checkpoint(tmp_path, monkeypatch):
         return real_run(self, iv, k)
 
     monkeypatch.setattr(nd_search._Search, "run", flaky)
+    return real_run
+
+
+def test_interrupted_search_resumes_from_its_checkpoint(tmp_path, monkeypatch):
+    monkeypatch.setattr(nd_search, "_FIRST_CHUNK", 8)
+    monkeypatch.setattr(nd_search, "_MAX_CHUNK", 16)
+    net = Network.random([5, 8, 6, 1], seed=6)
+    box = Box(-1.0, 1.0, dim=5)
+    ref = enumerate_regions(net, box, method="search", n_jobs=1)
+    path = tmp_path / "search.npz"
+    interrupt_fourth_chunk(monkeypatch)
     with pytest.raises(KeyboardInterrupt):
         enumerate_regions(net, box, method="search", n_jobs=1, checkpoint=str(path))
     assert path.exists()
