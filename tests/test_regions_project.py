@@ -119,11 +119,11 @@ def test_coarse_inputs_stay_in_the_box_and_compute_the_same_first_layer(rng):
     for lv in proj.levels:
         G = lv.table.weights[0].shape[1]
         t = np.vstack([rng.random((50, G)), np.zeros((1, G)), np.ones((1, G))])
-        x = lv.expand(t)
+        x = lv.expand(t, np.full(200, -np.inf), np.full(200, np.inf))  # (unclipped: the map itself)
         assert np.all(box.contains(x, 1e-12))
         np.testing.assert_allclose(t @ lv.table.weights[0].T + lv.table.biases[0], x @ W1.T + b1, atol=1e-10)
         # t = 1/2 is the box's centre; every input in some group (none of W1's columns is zero)
-        np.testing.assert_allclose(lv.expand(np.full((1, G), 0.5))[0], np.full(200, 0.5))
+        np.testing.assert_allclose(lv.expand(np.full((1, G), 0.5), box.lo, box.hi)[0], np.full(200, 0.5))
         assert np.all(lv.groups >= 0) and len(np.unique(lv.groups)) == G
 
 

@@ -61,7 +61,7 @@ _MIN_CONDITION = 1e-8  # sigma_min / sigma_max of W1 below this: no projection (
 
 @dataclass(frozen=True)
 class _Level:
-    """A coarse input: ``x = x0 + expand(t)`` for ``t`` in ``[0, 1]^G``."""
+    """A coarse input: ``x_j = x0_j + step_j t_g(j)`` for ``t`` in ``[0, 1]^G`` (:meth:`expand`)."""
 
     table: UnitTable
     groups: np.ndarray  # (n,) the group of each input (-1: fixed at x0)
@@ -69,12 +69,14 @@ class _Level:
     x0: np.ndarray  # (n,)
     cost: np.ndarray  # (G,)
 
-    def expand(self, t: np.ndarray) -> np.ndarray:
-        """The inputs of coarse points ``t`` (k, G)."""
-        x = np.take(t, np.maximum(self.groups, 0), axis=1)
-        x *= self.step  # (0 for inputs in no group)
-        x += self.x0
-        return x
+    def expand(self, t: np.ndarray, lo: np.ndarray, hi: np.ndarray, rows: np.ndarray | None = None,
+               out: np.ndarray | None = None) -> np.ndarray:
+        """The inputs of coarse points ``t`` (k, G), clipped to ``[lo, hi]`` (against rounding):
+        a new (k, n) array, or written into ``out[rows]``."""
+        if out is None or rows is None:
+            out, rows = np.empty((len(t), len(self.x0))), np.arange(len(t))
+        _expand_into(t, np.maximum(self.groups, 0), self.step, self.x0, lo, hi, rows, out)
+        return out
 
 
 def _cluster(V: np.ndarray, k: int, rng: np.random.Generator, iters: int = 12) -> tuple[np.ndarray, np.ndarray]:
@@ -227,7 +229,7 @@ class Projection:
             if lv is None:
                 X[rows] = v
             else:
-                _expand_into(v, np.maximum(lv.groups, 0), lv.step, lv.x0, self.lo, self.hi, rows, X)
+                lv.expand(v, self.lo, self.hi, rows, X)
             start += len(pats)
         out = np.empty_like(P)
         out[pos] = P
@@ -303,7 +305,7 @@ def _confirm(width: np.ndarray, bp: np.ndarray, bp_off: np.ndarray, n_split: int
 @njit(cache=True, nogil=True)
 def _expand_into(t: np.ndarray, g: np.ndarray, step: np.ndarray, x0: np.ndarray, lo: np.ndarray, hi: np.ndarray,
                  rows: np.ndarray, X: np.ndarray) -> None:
-    """``X[rows[r]] = clip(x0 + step * t[r, g], lo, hi)``: :meth:`_Level.expand` into place, in the box."""
+    """``X[rows[r]] = clip(x0 + step * t[r, g], lo, hi)`` (:meth:`_Level.expand`)."""
     for r in range(len(rows)):
         out = X[rows[r]]
         for j in range(len(g)):
