@@ -38,7 +38,7 @@ from ._nd_geometry_kernels import _activate, _affine
 from ._nd_kernels import _FAST, njit
 from ._tree_kernels import _minimise, _next_breakpoint
 
-__all__ = ["leaf_lps", "maps_over_z", "first_layer_magnitudes", "CutPool", "FEASIBLE", "EMPTY", "FAILED",
+__all__ = ["leaf_lps", "maps_over_z", "first_layer_magnitudes", "z_box", "CutPool", "FEASIBLE", "EMPTY", "FAILED",
            "DEFER"]
 
 EMPTY = 0  # no point of the box keeps the margin from every unit's breakpoints
@@ -652,7 +652,7 @@ def leaf_lps(zpacked, patterns: np.ndarray, W1: np.ndarray, b1: np.ndarray, lo: 
     lo, hi = np.asarray(lo, float), np.asarray(hi, float)
     n1 = W1.shape[0]
     pool = CutPool.empty(n1, 0) if cuts is None else cuts
-    zmid, zrad = W1 @ ((lo + hi) / 2) + b1, np.abs(W1) @ ((hi - lo) / 2)
+    zlo, zhi = z_box(W1, b1, lo, hi)
     zcost = np.linspace(1.0, 2.0, n1) / np.sqrt(n1)  # (any generic direction: only emptiness matters)
     pk = zpacked
     patterns = np.ascontiguousarray(patterns, dtype=np.int8)
@@ -661,7 +661,13 @@ def leaf_lps(zpacked, patterns: np.ndarray, W1: np.ndarray, b1: np.ndarray, lo: 
     return _leaf_lps(pk.width, pk.bp, pk.bp_off, pk.n_split, pk.unit_start, patterns, A, c, nrm, ok, W1,
                      np.ascontiguousarray(b1, dtype=np.float64), lo, hi,
                      np.ascontiguousarray(costs, dtype=np.float64), float(margin), float(ftol), int(max_pivots),
-                     zmid - zrad, zmid + zrad, zcost, pool.cuts, pool.lo, pool.hi, pool.state)
+                     zlo, zhi, zcost, pool.cuts, pool.lo, pool.hi, pool.state)
+
+
+def z_box(W1: np.ndarray, b1: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The box around ``Z = W1 [lo, hi] + b1``: each first-layer output's range over the input box."""
+    zmid, zrad = W1 @ ((lo + hi) / 2) + b1, np.abs(W1) @ ((hi - lo) / 2)
+    return zmid - zrad, zmid + zrad
 
 
 def first_layer_magnitudes(W1: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

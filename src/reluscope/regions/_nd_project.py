@@ -44,7 +44,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ._leaf_kernels import DEFER, FAILED, FEASIBLE, CutPool, first_layer_magnitudes, leaf_lps, maps_over_z
+from ._leaf_kernels import DEFER, FAILED, FEASIBLE, CutPool, first_layer_magnitudes, leaf_lps, maps_over_z, z_box
 from ._nd_geometry import UnitTable
 from ._nd_kernels import njit
 
@@ -172,9 +172,8 @@ class Projection:
         """Costs (k, n) whose minimising box corner maps to the far side of ``Z`` towards each
         point ``zpts`` (k, n1), plus a little of the generic ``cost``: the LPs of cells at the
         edge of ``Z`` (the ones left to them) start near their end."""
-        W1, b1 = self.table.weights[0], self.table.biases[0]
-        zc = W1 @ ((self.lo + self.hi) / 2) + b1
-        c = -(zpts - zc) @ W1
+        zc = (self.zlo + self.zhi) / 2  # (the image of the box's centre)
+        c = -(zpts - zc) @ self.table.weights[0]
         c /= np.maximum(np.linalg.norm(c, axis=1, keepdims=True), 1e-300)
         return c + 1e-3 * cost
 
@@ -254,8 +253,7 @@ def projection(table: UnitTable, lo: np.ndarray, hi: np.ndarray, tol: float, mar
     sv = np.linalg.svd(W1, compute_uv=False)
     if not sv[-1] > _MIN_CONDITION * sv[0]:
         return None
-    mid, rad = (lo + hi) / 2, (hi - lo) / 2
-    zmid, zrad = W1 @ mid + b1, np.abs(W1) @ rad
+    zlo, zhi = z_box(W1, b1, lo, hi)
     ztable = replace(table, weights=(np.eye(n1), *table.weights[1:]), biases=(np.zeros(n1), *table.biases[1:]))
     rng = np.random.default_rng(20240607)
     zcost = rng.normal(size=n1)
@@ -269,7 +267,7 @@ def projection(table: UnitTable, lo: np.ndarray, hi: np.ndarray, tol: float, mar
     # layer's |W1| row sums): constant over z with this tolerance is constant over x with tol
     gram, jz1 = first_layer_magnitudes(W1)
     ztol = tol * min(1.0, float(np.min(jz1)) / float(sv[0]))
-    return Projection(table, lo, hi, ztable, zmid - zrad, zmid + zrad, zcost / np.linalg.norm(zcost),
+    return Projection(table, lo, hi, ztable, zlo, zhi, zcost / np.linalg.norm(zcost),
                       0.5 * margin * float(sv[-1]), ztol, tuple(levels), gram, jz1, tol, margin, ftol,
                       CutPool.empty(n1, _CUTS))
 
